@@ -295,20 +295,17 @@ impl RedisServer {
         true
     }
 
+    /// The pid of the live child; panics naming `action` if there is none.
     fn running_pid(&mut self, action: &str) -> u32 {
-        if !self.is_running() {
-            panic!(
-                "cannot {action} redis-server on port {}: it is not running",
-                self.port
-            );
+        if self.is_running() {
+            if let Some(child) = &self.child {
+                return child.id();
+            }
         }
-        match &self.child {
-            Some(child) => child.id(),
-            None => panic!(
-                "cannot {action} redis-server on port {}: it is not running",
-                self.port
-            ),
-        }
+        panic!(
+            "cannot {action} redis-server on port {}: it is not running; restart it first",
+            self.port
+        );
     }
 
     /// Panics with the reason and the end of the server's log.
@@ -526,6 +523,14 @@ mod tests {
         assert!(!server.is_running());
         server.restart();
         assert_eq!(ping(&mut connect(&server)).unwrap(), "PONG");
+    }
+
+    #[test]
+    #[should_panic(expected = "it is not running")]
+    fn pause_of_a_stopped_server_panics() {
+        let mut server = RedisServer::start();
+        server.stop();
+        server.pause();
     }
 
     #[test]
