@@ -1,0 +1,698 @@
+//! Running one batch: the owner's loop that hands pages to workers, takes
+//! their results, writes them into the project and keeps everyone told.
+//!
+//! The owner is the only writer of a batch's outputs, counters and end
+//! state; workers only recognise. Jobs go through Redis while it answers
+//! and through an in-process queue when it does not; the loop switches to
+//! the local queue at the first Redis failure, keeps trying to reach Redis,
+//! and publishes its state again when Redis is back. Rules: a page's output
+//! is written before it is counted, a page is counted once, and the batch
+//! ends only when no page is queued or running.
+
+pub mod plan;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use kdesk_library::{Page, Project};
+use kdesk_ocr::{write_output, OutputMeta, Tesseract};
+
+use crate::error::Result;
+use crate::local_record::{LocalRecord, PageEntry};
+use crate::owner::Owner;
+use crate::queue::local::LocalQueue;
+use crate::queue::streams::{self, ResultReader};
+use crate::queue::{JobHeader, PageJob, PageOutcome, PageResult};
+use crate::tracking::{
+    FailedPage, Outcome, Redis, Source, TaskRecord, TaskSnapshot, TaskState, TaskStatus, Tracker,
+};
+use crate::worker::{run_worker, StopSignals, WorkerOptions};
+
+pub use plan::{Plan, SkippedPage};
+
+/// How long the loop waits for results before looking around again.
+const TICK: Duration = Duration::from_millis(200);
+
+/// How often the owner's lease and the record's expiry are renewed.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+
+/// How often cancel requests are looked for.
+const CANCEL_CHECK: Duration = Duration::from_secs(1);
+
+/// How often an unreachable Redis is tried again, at most.
+const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(30);
+
+/// Settings of one batch.
+#[derive(Clone, Debug)]
+pub struct BatchOptions {
+    pub engine: String,
+    pub language: String,
+    /// Workers of this process.
+    pub jobs: usize,
+    /// Recognise pages that already have output from the same engine and language.
+    pub force: bool,
+    /// A page that fails this many times (for reasons a retry may cure) is failed for good.
+    pub max_attempts: u32,
+    /// Jobs out at once; bounds the page images held in Redis.
+    pub window: usize,
+    /// Only these pages (a retry of failed pages); `None` for all.
+    pub only_pages: Option<Vec<String>>,
+}
+
+/// A batch that has been claimed and planned, ready to run.
+pub struct Batch {
+    pub(crate) project: Project,
+    pub(crate) record: TaskRecord,
+    pub(crate) snapshot: TaskSnapshot,
+    pub(crate) plan: Plan,
+    pub(crate) options: BatchOptions,
+    pub(crate) engine: Tesseract,
+    pub(crate) tracker: Tracker,
+    pub(crate) local: Arc<LocalRecord>,
+    pub(crate) owner: Owner,
+    /// Whether Redis answered when the batch was claimed.
+    pub(crate) redis_live: bool,
+    pub(crate) resumed: bool,
+    /// Page ids already failed for good in an earlier run of this task.
+    pub(crate) failed_before: HashSet<String>,
+}
+
+impl Batch {
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    pub fn record(&self) -> &TaskRecord {
+        &self.record
+    }
+
+    pub fn task_id(&self) -> &str {
+        &self.record.task_id
+    }
+
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    /// Whether this run continues a task that an earlier process began.
+    pub fn is_resumed(&self) -> bool {
+        self.resumed
+    }
+
+    /// Whether Redis answered when the batch started.
+    pub fn tracked_in_redis(&self) -> bool {
+        self.redis_live
+    }
+
+    pub fn status(&self) -> TaskStatus {
+        self.snapshot.status(0, self.source(), Utc::now())
+    }
+
+    fn source(&self) -> Source {
+        if self.redis_live {
+            Source::Redis
+        } else {
+            Source::LocalRecord
+        }
+    }
+
+    /// Runs the batch to its end (or until `stop`), sending each change of
+    /// its status to `progress`.
+    pub async fn run(
+        self,
+        progress: watch::Sender<TaskStatus>,
+        stop: CancellationToken,
+    ) -> Result<TaskStatus> {
+        let mut run = Run::new(self, progress, stop)?;
+        run.drive().await
+    }
+}
+
+/// How jobs travel in the current stretch of a run.
+enum Transport {
+    Redis { reader: ResultReader, workers: Vec<tokio::task::JoinHandle<()>>, stop: StopSignals },
+    Local(LocalQueue),
+}
+
+struct Run {
+    batch: Batch,
+    progress: watch::Sender<TaskStatus>,
+    stop: CancellationToken,
+    transport: Transport,
+    /// Pages not yet handed out, in page order (retries go to the front).
+    pending: VecDeque<(Page, u32)>,
+    /// Pages handed out and not yet answered, with the attempt.
+    in_flight: HashMap<String, (Page, u32)>,
+    /// Pages done or failed for good: a later answer for them is ignored.
+    finished: HashSet<String>,
+    /// Whether Redis is being waited for, and when to try it next.
+    redis_down_since: Option<Instant>,
+    next_reconnect: Instant,
+    reconnect_delay: Duration,
+    next_heartbeat: Instant,
+    next_cancel_check: Instant,
+    dirty: bool,
+    cancelling: bool,
+}
+
+impl Run {
+    fn new(
+        batch: Batch,
+        progress: watch::Sender<TaskStatus>,
+        stop: CancellationToken,
+    ) -> Result<Run> {
+        let pending: VecDeque<(Page, u32)> = batch
+            .plan
+            .to_run
+            .iter()
+            .filter(|p| !batch.failed_before.contains(&p.id))
+            .map(|p| (p.clone(), 1))
+            .collect();
+        let mut finished: HashSet<String> = batch.plan.already_done.iter().cloned().collect();
+        finished.extend(batch.failed_before.iter().cloned());
+        let transport = if batch.redis_live {
+            Run::redis_transport(&batch)?
+        } else {
+            Transport::Local(LocalQueue::start(
+                batch.engine.clone(),
+                batch.options.jobs,
+                &batch.owner.to_string(),
+            ))
+        };
+        let redis_down_since = (!batch.redis_live).then(Instant::now);
+        Ok(Run {
+            batch,
+            progress,
+            stop,
+            transport,
+            pending,
+            in_flight: HashMap::new(),
+            finished,
+            redis_down_since,
+            next_reconnect: Instant::now() + Duration::from_secs(1),
+            reconnect_delay: Duration::from_secs(1),
+            next_heartbeat: Instant::now() + HEARTBEAT,
+            next_cancel_check: Instant::now(),
+            dirty: true,
+            cancelling: false,
+        })
+    }
+
+    fn redis_transport(batch: &Batch) -> Result<Transport> {
+        let redis = batch.tracker.redis();
+        let reader = ResultReader::new(redis, &batch.record.task_id, TICK)?;
+        let stop = StopSignals::default();
+        let workers = (0..batch.options.jobs.max(1))
+            .map(|index| {
+                let options = WorkerOptions {
+                    name: format!("{}/{index}", batch.owner),
+                    max_attempts: batch.options.max_attempts,
+                    only_task: Some(batch.record.task_id.clone()),
+                };
+                tokio::spawn(run_worker(redis.clone(), batch.engine.clone(), options, stop.clone()))
+            })
+            .collect();
+        Ok(Transport::Redis { reader, workers, stop })
+    }
+
+    fn redis(&self) -> &Redis {
+        self.batch.tracker.redis()
+    }
+
+    async fn drive(&mut self) -> Result<TaskStatus> {
+        info!(
+            task_id = %self.batch.record.task_id,
+            slug = %self.batch.record.project_slug,
+            pages = self.pending.len(),
+            resumed = self.batch.resumed,
+            "batch running"
+        );
+        if let Transport::Redis { .. } = self.transport {
+            if let Err(error) = self.adopt_queue().await {
+                self.degrade(&error);
+            }
+        }
+        self.publish().await;
+
+        loop {
+            // Step 1: answers first, so a page answered before a restart is
+            // not handed out again.
+            let results = self.receive().await;
+            for (entry, result) in results {
+                self.handle(result);
+                if let (Some(entry), Transport::Redis { reader, .. }) = (entry, &mut self.transport)
+                {
+                    let redis = self.batch.tracker.redis().clone();
+                    if let Err(error) = reader.remove(&redis, &[entry]).await {
+                        debug!(error = %error, "could not remove a written result");
+                    }
+                }
+            }
+
+            // Step 2: stop handing out pages if asked to.
+            if !self.cancelling && (self.stop.is_cancelled() || self.cancel_asked().await) {
+                self.begin_cancel().await;
+            }
+
+            // Step 3: hand out pages up to the window.
+            if let Err(error) = self.dispatch().await {
+                self.degrade(&error);
+            }
+
+            // Step 4: keep Redis told, or try to reach it again.
+            self.upkeep().await;
+
+            if self.pending.is_empty() && self.in_flight.is_empty() {
+                break;
+            }
+            if self.cancelling && self.stop_waiting_for_running() {
+                break;
+            }
+        }
+        self.finish().await
+    }
+
+    /// After a take-over: pages whose jobs are still queued in Redis are in
+    /// flight already and must not be handed out twice.
+    async fn adopt_queue(&mut self) -> Result<()> {
+        streams::prepare(self.redis(), &self.batch.record.task_id).await?;
+        if !self.batch.resumed {
+            return Ok(());
+        }
+        let queued = streams::queued_pages(self.redis(), &self.batch.record.task_id).await?;
+        let mut kept = VecDeque::with_capacity(self.pending.len());
+        for (page, attempt) in self.pending.drain(..) {
+            if queued.contains(&page.id) {
+                self.in_flight.insert(page.id.clone(), (page, attempt));
+            } else {
+                kept.push_back((page, attempt));
+            }
+        }
+        self.pending = kept;
+        if !self.in_flight.is_empty() {
+            info!(task_id = %self.batch.record.task_id, pages = self.in_flight.len(), "pages still queued in redis are kept");
+        }
+        Ok(())
+    }
+
+    async fn receive(&mut self) -> Vec<(Option<String>, PageResult)> {
+        match &mut self.transport {
+            Transport::Local(queue) => {
+                let mut results = Vec::new();
+                if let Some(first) = queue.next_result(TICK).await {
+                    results.push((None, first));
+                    while let Some(more) = queue.next_result(Duration::ZERO).await {
+                        results.push((None, more));
+                    }
+                }
+                results
+            }
+            Transport::Redis { reader, .. } => {
+                let redis = self.batch.tracker.redis().clone();
+                match reader.next(&redis, TICK).await {
+                    Ok(results) => {
+                        results.into_iter().map(|(id, result)| (Some(id), result)).collect()
+                    }
+                    Err(error) => {
+                        self.degrade(&error);
+                        Vec::new()
+                    }
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, result: PageResult) {
+        let page_id = result.page_id.clone();
+        if result.task_id != self.batch.record.task_id || self.finished.contains(&page_id) {
+            debug!(page = %page_id, "ignoring an answer for a page already counted");
+            return;
+        }
+        let page = match self.in_flight.remove(&page_id) {
+            Some((page, _)) => page,
+            None => match self.pending.iter().position(|(page, _)| page.id == page_id) {
+                Some(index) => {
+                    self.pending.remove(index).map(|(page, _)| page).expect("index is in range")
+                }
+                None => {
+                    debug!(page = %page_id, "ignoring an answer for a page not in this batch");
+                    return;
+                }
+            },
+        };
+        self.dirty = true;
+        let snapshot = &mut self.batch.snapshot;
+        match result.outcome {
+            PageOutcome::Recognised(recognition) => {
+                let meta = OutputMeta {
+                    page_id: page_id.clone(),
+                    engine: self.batch.options.engine.clone(),
+                    engine_version: self.batch.engine.version().to_string(),
+                    language: self.batch.options.language.clone(),
+                    mean_confidence: recognition.mean_confidence,
+                    words: recognition.words,
+                    seconds: recognition.seconds,
+                    finished_at: Utc::now(),
+                    task_id: self.batch.record.task_id.clone(),
+                };
+                if let Err(error) =
+                    write_output(&self.batch.project.output_dir(), &recognition, &meta)
+                {
+                    let reason =
+                        format!("the text of page '{page_id}' could not be saved: {error}");
+                    self.fail_for_good(&page, reason, result.attempt);
+                    return;
+                }
+                snapshot.done += 1;
+                snapshot.run_finished_pages += 1;
+                snapshot.run_page_seconds += recognition.seconds;
+                self.finished.insert(page_id.clone());
+                let entry = PageEntry {
+                    page_id: page_id.clone(),
+                    state: "done".to_string(),
+                    reason: None,
+                    attempts: result.attempt,
+                    seconds: Some(recognition.seconds),
+                    confidence: recognition.mean_confidence,
+                };
+                self.save_page(&entry);
+                debug!(task_id = %self.batch.record.task_id, page = %page_id, seconds = recognition.seconds, worker = %result.worker, "page done");
+            }
+            PageOutcome::Failed { permanent, reason, .. } => {
+                if !permanent
+                    && result.attempt < self.batch.options.max_attempts
+                    && !self.cancelling
+                {
+                    warn!(task_id = %self.batch.record.task_id, page = %page_id, attempt = result.attempt, %reason, "page failed; trying again");
+                    self.pending.push_front((page, result.attempt + 1));
+                    return;
+                }
+                self.fail_for_good(&page, reason, result.attempt);
+            }
+        }
+    }
+
+    fn fail_for_good(&mut self, page: &Page, reason: String, attempts: u32) {
+        warn!(task_id = %self.batch.record.task_id, page = %page.id, %reason, "page failed");
+        let snapshot = &mut self.batch.snapshot;
+        snapshot.failed += 1;
+        snapshot.run_finished_pages += 1;
+        snapshot.failed_pages.push(FailedPage {
+            page_id: page.id.clone(),
+            reason: reason.clone(),
+            attempts,
+        });
+        self.finished.insert(page.id.clone());
+        let entry = PageEntry {
+            page_id: page.id.clone(),
+            state: "failed".to_string(),
+            reason: Some(reason),
+            attempts,
+            seconds: None,
+            confidence: None,
+        };
+        self.save_page(&entry);
+        self.dirty = true;
+    }
+
+    fn save_page(&self, entry: &PageEntry) {
+        if let Err(error) = self.batch.local.save_page(&self.batch.record.task_id, entry) {
+            warn!(error = %error, page = %entry.page_id, "could not write the local record");
+        }
+    }
+
+    fn window(&self) -> usize {
+        match self.transport {
+            Transport::Local(_) => self.batch.options.jobs.max(1),
+            Transport::Redis { .. } => self.batch.options.window.max(1),
+        }
+    }
+
+    async fn dispatch(&mut self) -> Result<()> {
+        while !self.cancelling && self.in_flight.len() < self.window() {
+            let Some((page, attempt)) = self.pending.pop_front() else {
+                break;
+            };
+            let image = match tokio::fs::read(&page.path).await {
+                Ok(image) => image,
+                Err(error) => {
+                    let reason = format!(
+                        "page '{}' could not be read: {error}; check that the file exists and is readable",
+                        page.path.display()
+                    );
+                    self.fail_for_good(&page, reason, attempt);
+                    continue;
+                }
+            };
+            let job = self.job(&page, attempt, image);
+            match &self.transport {
+                Transport::Local(queue) => queue.push(job),
+                Transport::Redis { .. } => {
+                    if let Err(error) = streams::push(self.redis(), &job).await {
+                        self.pending.push_front((page, attempt));
+                        return Err(error);
+                    }
+                }
+            }
+            self.in_flight.insert(page.id.clone(), (page, attempt));
+            self.dirty = true;
+        }
+        Ok(())
+    }
+
+    fn job(&self, page: &Page, attempt: u32, image: Vec<u8>) -> PageJob {
+        let file_name =
+            page.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        PageJob {
+            header: JobHeader {
+                task_id: self.batch.record.task_id.clone(),
+                page_id: page.id.clone(),
+                file_name,
+                frame: page.frame,
+                engine: self.batch.options.engine.clone(),
+                language: self.batch.options.language.clone(),
+                attempt,
+            },
+            image,
+        }
+    }
+
+    /// Switches to the in-process queue after a Redis failure. Pages out on
+    /// the Redis queue are handed to the local workers; if a remote worker
+    /// answers for one of them later, that answer is ignored.
+    fn degrade(&mut self, error: &crate::Error) {
+        if self.redis_down_since.is_none() {
+            warn!(task_id = %self.batch.record.task_id, error = %error, "redis unreachable: progress is tracked on this computer only; retrying in the background");
+            self.redis_down_since = Some(Instant::now());
+            self.next_reconnect = Instant::now() + Duration::from_secs(1);
+            self.reconnect_delay = Duration::from_secs(1);
+        }
+        if let Transport::Redis { stop, workers, .. } = &mut self.transport {
+            stop.now.cancel();
+            for worker in workers.drain(..) {
+                worker.abort();
+            }
+            let local = LocalQueue::start(
+                self.batch.engine.clone(),
+                self.batch.options.jobs,
+                &self.batch.owner.to_string(),
+            );
+            self.transport = Transport::Local(local);
+            let mut taken: Vec<(Page, u32)> =
+                self.in_flight.drain().map(|(_, entry)| entry).collect();
+            taken.sort_by(|a, b| b.0.id.cmp(&a.0.id));
+            for entry in taken {
+                self.pending.push_front(entry);
+            }
+            self.batch.redis_live = false;
+            self.dirty = true;
+        }
+    }
+
+    async fn upkeep(&mut self) {
+        let now = Instant::now();
+        self.batch.snapshot.running_locally = match &self.transport {
+            Transport::Local(queue) => queue.running(),
+            Transport::Redis { .. } => 0,
+        };
+        if let Some(_since) = self.redis_down_since {
+            if now >= self.next_reconnect {
+                match self.redis().ping().await {
+                    Ok(()) => {
+                        info!(task_id = %self.batch.record.task_id, "redis is reachable again; publishing the batch's state");
+                        self.redis_down_since = None;
+                        self.batch.redis_live = true;
+                        self.dirty = true;
+                        self.next_heartbeat = now;
+                    }
+                    Err(_) => {
+                        self.reconnect_delay = (self.reconnect_delay * 2).min(MAX_RECONNECT_DELAY);
+                        self.next_reconnect = now + self.reconnect_delay;
+                    }
+                }
+            }
+        }
+        if self.dirty {
+            self.publish().await;
+        }
+        if now >= self.next_heartbeat && self.redis_down_since.is_none() {
+            self.next_heartbeat = now + HEARTBEAT;
+            let kept = self.batch.tracker.keep_alive(&self.batch.record, &self.batch.owner).await;
+            match kept {
+                Ok(true) => {}
+                Ok(false) => {
+                    warn!(task_id = %self.batch.record.task_id, "another application's record stands under this project's key; ours is not written over")
+                }
+                Err(error) => self.degrade(&error),
+            }
+        }
+    }
+
+    /// Saves the snapshot locally, then (if Redis answers) publishes it.
+    async fn publish(&mut self) {
+        self.dirty = false;
+        if let Err(error) = self.batch.local.save(&self.batch.record, &self.batch.snapshot) {
+            warn!(error = %error, "could not write the local record");
+        }
+        let status = self.batch.snapshot.status(self.in_queue_running(), self.source(), Utc::now());
+        self.progress.send_replace(status);
+        if self.redis_down_since.is_some() {
+            return;
+        }
+        if let Err(error) = self.batch.tracker.publish(&self.batch.snapshot).await {
+            self.degrade(&error);
+        }
+    }
+
+    fn in_queue_running(&self) -> u64 {
+        match self.transport {
+            Transport::Redis { .. } => self.in_flight.len() as u64,
+            Transport::Local(_) => 0,
+        }
+    }
+
+    fn source(&self) -> Source {
+        if self.redis_down_since.is_none() {
+            Source::Redis
+        } else {
+            Source::LocalRecord
+        }
+    }
+
+    /// Whether someone asked to cancel (`kdesk cancel`, the app); looked
+    /// at about once a second.
+    async fn cancel_asked(&mut self) -> bool {
+        let now = Instant::now();
+        if now < self.next_cancel_check {
+            return false;
+        }
+        self.next_cancel_check = now + CANCEL_CHECK;
+        let local = self.batch.local.cancel_requested(&self.batch.record.task_id).unwrap_or(false);
+        if local {
+            return true;
+        }
+        if self.redis_down_since.is_some() {
+            return false;
+        }
+        self.batch.tracker.cancel_requested(&self.batch.record.task_id).await.unwrap_or(false)
+    }
+
+    async fn begin_cancel(&mut self) {
+        info!(task_id = %self.batch.record.task_id, "cancelling: no more pages are handed out; pages being recognised finish");
+        self.cancelling = true;
+        self.pending.clear();
+        if let Transport::Redis { .. } = self.transport {
+            let redis = self.redis().clone();
+            if streams::drop_untaken(&redis, &self.batch.record.task_id).await.is_ok() {
+                if let Ok(still_queued) =
+                    streams::queued_pages(&redis, &self.batch.record.task_id).await
+                {
+                    self.in_flight.retain(|page_id, _| still_queued.contains(page_id));
+                }
+            }
+        }
+        self.dirty = true;
+    }
+
+    /// While cancelling, pages being recognised are waited for, but not for
+    /// ever: a page held by a dead worker would never answer.
+    fn stop_waiting_for_running(&self) -> bool {
+        match &self.transport {
+            Transport::Local(queue) => queue.running() == 0 && self.in_flight.is_empty(),
+            Transport::Redis { .. } => self.in_flight.is_empty(),
+        }
+    }
+
+    async fn finish(&mut self) -> Result<TaskStatus> {
+        let cancelled = self.cancelling;
+        let snapshot = &mut self.batch.snapshot;
+        let outcome =
+            Outcome::from_counts(snapshot.done + snapshot.skipped, snapshot.failed, cancelled);
+        snapshot.outcome = Some(outcome);
+        snapshot.state = outcome.state();
+        snapshot.finished_at = Some(Utc::now());
+        snapshot.running_locally = 0;
+        if let Transport::Redis { stop, workers, .. } = &mut self.transport {
+            stop.now.cancel();
+            for worker in workers.drain(..) {
+                let _ = worker.await;
+            }
+        }
+        self.batch.local.save(&self.batch.record, &self.batch.snapshot)?;
+
+        // Redis is told last; if it cannot be told now, the next run of
+        // `kdesk` on this computer tells it from the local record.
+        let mut told = false;
+        for attempt in 0..3 {
+            match self.batch.tracker.finish(&self.batch.record, &self.batch.snapshot).await {
+                Ok(()) => {
+                    told = true;
+                    break;
+                }
+                Err(error) => {
+                    debug!(attempt, error = %error, "could not record the end of the batch in redis");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+        if !told {
+            warn!(task_id = %self.batch.record.task_id, "redis unreachable at the end of the batch; its end is kept in the local record and published later");
+        }
+        let source = if told { Source::Redis } else { Source::LocalRecord };
+        let status = self.batch.snapshot.status(0, source, Utc::now());
+        info!(task_id = %self.batch.record.task_id, outcome = outcome.as_str(), done = status.done, failed = status.failed, skipped = status.skipped, "batch ended");
+        self.progress.send_replace(status.clone());
+        Ok(status)
+    }
+}
+
+/// A fresh snapshot for a batch about to start.
+pub(crate) fn new_snapshot(record: &TaskRecord, plan: &Plan, owner: &Owner) -> TaskSnapshot {
+    TaskSnapshot {
+        task_id: record.task_id.clone(),
+        project_slug: record.project_slug.clone(),
+        engine: record.engine.clone(),
+        language: record.language.clone(),
+        started_at: record.started_at.clone(),
+        state: TaskState::Progress,
+        outcome: None,
+        total: plan.total,
+        done: plan.already_done.len() as u64,
+        failed: 0,
+        skipped: plan.skipped.len() as u64,
+        running_locally: 0,
+        run_started_at: Utc::now(),
+        run_finished_pages: 0,
+        run_page_seconds: 0.0,
+        failed_pages: Vec::new(),
+        finished_at: None,
+        owner: owner.to_string(),
+    }
+}

@@ -1,0 +1,407 @@
+//! Batch tracking in Redis: the shared `ocr_task:{slug}` record, our task
+//! state beside it, the owner's lease, and status look-ups.
+//!
+//! This module owns every read and write of tracking keys; the page queue
+//! lives in [`crate::queue`]. Rules: a status look-up costs a constant number
+//! of round trips (no `SCAN` on that path), every write is idempotent so that
+//! it may be retried after a dropped connection, and a record written by
+//! another application is never deleted.
+
+pub mod connection;
+pub mod contract;
+pub mod keys;
+pub mod status;
+
+use std::collections::HashMap;
+
+use redis::{AsyncCommands, Script, Value};
+use tracing::{debug, info, warn};
+
+pub use connection::{Redis, RedisTarget, DEFAULT_REDIS_URL};
+pub use contract::{read_record, RecordReading, TaskRecord};
+pub use status::{FailedPage, Outcome, Source, TaskSnapshot, TaskState, TaskStatus};
+
+use crate::error::Result;
+use crate::owner::Owner;
+
+/// What came of trying to start a batch on a project.
+#[derive(Debug)]
+pub enum Claim {
+    /// The record is ours: a new batch starts.
+    Started,
+    /// The record was ours already and its owner is gone: we take over its
+    /// task, with the state it last published (absent after a Redis restart).
+    TookOver { record: TaskRecord, snapshot: Option<TaskSnapshot> },
+    /// A batch is running on the project, here or elsewhere.
+    Busy(TaskStatus),
+}
+
+/// Tracking operations on one Redis server.
+#[derive(Clone)]
+pub struct Tracker {
+    redis: Redis,
+}
+
+/// Deletes a key only if it still holds the value we read: never removes
+/// what someone else wrote in the meantime.
+const DELETE_IF_UNCHANGED: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"#;
+
+/// Keeps our record alive: refreshes its expiry if it is still ours, writes
+/// it again if Redis lost it, leaves it alone if someone else's is there.
+const KEEP_RECORD: &str = r#"
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  return 1
+elseif not current then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return 2
+end
+return 0
+"#;
+
+/// Takes the owner's lease if it is free or still held by the owner we saw.
+const TAKE_LEASE: &str = r#"
+local current = redis.call('GET', KEYS[1])
+if (not current) or current == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  return 1
+end
+return 0
+"#;
+
+/// A task's hash and the number of its jobs held by workers, in one call.
+const TASK_STATUS: &str = r#"
+local fields = redis.call('HGETALL', KEYS[1])
+local running = 0
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  local ok, pending = pcall(redis.call, 'XPENDING', KEYS[2], ARGV[1])
+  if ok and type(pending) == 'table' then running = pending[1] end
+end
+return {fields, running}
+"#;
+
+impl Tracker {
+    pub fn new(redis: Redis) -> Tracker {
+        Tracker { redis }
+    }
+
+    pub fn redis(&self) -> &Redis {
+        &self.redis
+    }
+
+    /// The valid record of a project, if any. Junk under the key, and records
+    /// of ours whose task is gone, are removed with a warning.
+    pub async fn record(&self, slug: &str) -> Result<Option<TaskRecord>> {
+        let key = keys::record(slug);
+        let mut connection = self.redis.connection();
+        let raw: Option<Vec<u8>> = self.redis.call(connection.get(&key)).await?;
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        match read_record(slug, &raw) {
+            RecordReading::Junk(reason) => {
+                warn!(key = %key, %reason, "removing a task record that cannot be read");
+                self.delete_if_unchanged(&key, &raw).await?;
+                Ok(None)
+            }
+            RecordReading::Valid(record) if record.is_ours() => {
+                let exists: bool =
+                    self.redis.call(connection.exists(keys::task(&record.task_id))).await?;
+                if exists {
+                    return Ok(Some(record));
+                }
+                let owner: Option<String> =
+                    self.redis.call(connection.get(keys::owner(&record.task_id))).await?;
+                if owner.is_some() {
+                    // Its owner is alive and will write the task state again:
+                    // Redis lost it (a restart), the task did not end.
+                    return Ok(Some(record));
+                }
+                warn!(key = %key, task_id = %record.task_id, "removing a record whose task no longer exists");
+                self.delete_if_unchanged(&key, &raw).await?;
+                Ok(None)
+            }
+            RecordReading::Valid(record) => Ok(Some(record)),
+        }
+    }
+
+    async fn delete_if_unchanged(&self, key: &str, value: &[u8]) -> Result<()> {
+        let mut connection = self.redis.connection();
+        let script = Script::new(DELETE_IF_UNCHANGED);
+        let call = async { script.key(key).arg(value).invoke_async::<i64>(&mut connection).await };
+        let deleted = self.redis.call(call).await?;
+        debug!(key, deleted, "cleaned up a task record");
+        Ok(())
+    }
+
+    /// Starts a batch on `record.project_slug`, atomically: of two claims at
+    /// once, one wins and the other sees it running.
+    pub async fn claim(&self, record: &TaskRecord, owner: &Owner) -> Result<Claim> {
+        let key = keys::record(&record.project_slug);
+        let mut connection = self.redis.connection();
+        for _attempt in 0..3 {
+            let set = async {
+                redis::cmd("SET")
+                    .arg(&key)
+                    .arg(record.to_json())
+                    .arg("NX")
+                    .arg("EX")
+                    .arg(keys::RECORD_TTL_SECONDS)
+                    .query_async::<Option<String>>(&mut connection)
+                    .await
+            };
+            if self.redis.call(set).await?.is_some() {
+                let lease = connection.set_ex::<_, _, ()>(
+                    keys::owner(&record.task_id),
+                    owner.to_string(),
+                    keys::OWNER_LEASE_SECONDS,
+                );
+                self.redis.call(lease).await?;
+                debug!(key = %key, task_id = %record.task_id, "stored task record");
+                return Ok(Claim::Started);
+            }
+            let Some(existing) = self.record(&record.project_slug).await? else {
+                continue;
+            };
+            if !existing.is_ours() {
+                info!(key = %key, task_id = %existing.task_id, "found a batch run by another application");
+                return Ok(Claim::Busy(TaskStatus::elsewhere(&existing)));
+            }
+            let lease_key = keys::owner(&existing.task_id);
+            let lease: Option<String> = self.redis.call(connection.get(&lease_key)).await?;
+            let holder_alive = lease.as_deref().map(Owner::is_alive_reading).unwrap_or(false);
+            let status = self.status(&existing.task_id).await?;
+            if holder_alive {
+                info!(key = %key, task_id = %existing.task_id, "found an ongoing batch");
+                let status = status.unwrap_or_else(|| TaskStatus::elsewhere(&existing));
+                return Ok(Claim::Busy(status));
+            }
+            let script = Script::new(TAKE_LEASE);
+            let take = async {
+                script
+                    .key(&lease_key)
+                    .arg(lease.unwrap_or_default())
+                    .arg(owner.to_string())
+                    .arg(keys::OWNER_LEASE_SECONDS)
+                    .invoke_async::<i64>(&mut connection)
+                    .await
+            };
+            if self.redis.call(take).await? == 1 {
+                info!(key = %key, task_id = %existing.task_id, "taking over a batch whose owner is gone");
+                let snapshot = self.snapshot(&existing.task_id).await?;
+                return Ok(Claim::TookOver { record: existing, snapshot });
+            }
+        }
+        let status = self.project_status(&record.project_slug).await?;
+        let record_now = TaskStatus::elsewhere(record);
+        Ok(Claim::Busy(status.unwrap_or(record_now)))
+    }
+
+    /// Writes the owner's whole view of the batch and announces the change.
+    pub async fn publish(&self, snapshot: &TaskSnapshot) -> Result<()> {
+        let key = keys::task(&snapshot.task_id);
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .hset_multiple(&key, &snapshot.to_fields())
+            .ignore()
+            .expire(&key, keys::TASK_TTL_SECONDS as i64)
+            .ignore()
+            .publish(keys::EVENTS_CHANNEL, &snapshot.task_id)
+            .ignore();
+        if !snapshot.state.is_finished() {
+            pipe.sadd(keys::ACTIVE_TASKS, &snapshot.task_id).ignore();
+        }
+        let mut connection = self.redis.connection();
+        self.redis.call(pipe.query_async::<()>(&mut connection)).await
+    }
+
+    /// Renews the owner's lease and keeps the record alive past 24 hours
+    /// (or writes it again after Redis lost it). Returns false when another
+    /// application's record now stands under the key.
+    pub async fn keep_alive(&self, record: &TaskRecord, owner: &Owner) -> Result<bool> {
+        let mut connection = self.redis.connection();
+        let lease = connection.set_ex::<_, _, ()>(
+            keys::owner(&record.task_id),
+            owner.to_string(),
+            keys::OWNER_LEASE_SECONDS,
+        );
+        self.redis.call(lease).await?;
+        let script = Script::new(KEEP_RECORD);
+        let keep = async {
+            script
+                .key(keys::record(&record.project_slug))
+                .arg(record.to_json())
+                .arg(keys::RECORD_TTL_SECONDS)
+                .invoke_async::<i64>(&mut connection)
+                .await
+        };
+        let kept = self.redis.call(keep).await?;
+        if kept == 2 {
+            info!(task_id = %record.task_id, "wrote the task record again after Redis lost it");
+        }
+        Ok(kept != 0)
+    }
+
+    /// Ends a batch: its final state stays readable for a day, its record
+    /// (if still ours), lease, queue and results are removed.
+    pub async fn finish(&self, record: &TaskRecord, snapshot: &TaskSnapshot) -> Result<()> {
+        self.publish(snapshot).await?;
+        let mut connection = self.redis.connection();
+        let script = Script::new(DELETE_IF_UNCHANGED);
+        let delete = async {
+            script
+                .key(keys::record(&record.project_slug))
+                .arg(record.to_json())
+                .invoke_async::<i64>(&mut connection)
+                .await
+        };
+        self.redis.call(delete).await?;
+        let mut pipe = redis::pipe();
+        pipe.srem(keys::ACTIVE_TASKS, &record.task_id)
+            .ignore()
+            .del(&[
+                keys::owner(&record.task_id),
+                keys::jobs(&record.task_id),
+                keys::results(&record.task_id),
+            ])
+            .ignore()
+            .publish(keys::EVENTS_CHANNEL, &record.task_id)
+            .ignore();
+        self.redis.call(pipe.query_async::<()>(&mut connection)).await?;
+        debug!(task_id = %record.task_id, "removed the task record of a finished batch");
+        Ok(())
+    }
+
+    /// The state the owner last published, if Redis still has it.
+    pub async fn snapshot(&self, task_id: &str) -> Result<Option<TaskSnapshot>> {
+        let mut connection = self.redis.connection();
+        let fields: HashMap<String, String> =
+            self.redis.call(connection.hgetall(keys::task(task_id))).await?;
+        Ok(TaskSnapshot::from_fields(&fields))
+    }
+
+    /// The status of one task: one round trip whatever else Redis holds.
+    pub async fn status(&self, task_id: &str) -> Result<Option<TaskStatus>> {
+        let mut connection = self.redis.connection();
+        let script = Script::new(TASK_STATUS);
+        let call = async {
+            script
+                .key(keys::task(task_id))
+                .key(keys::jobs(task_id))
+                .arg(keys::WORKER_GROUP)
+                .invoke_async::<Value>(&mut connection)
+                .await
+        };
+        let reply = self.redis.call(call).await?;
+        let Some((fields, running)) = parse_status_reply(reply) else {
+            return Ok(None);
+        };
+        let Some(snapshot) = TaskSnapshot::from_fields(&fields) else {
+            return Ok(None);
+        };
+        Ok(Some(snapshot.status(running, Source::Redis, chrono::Utc::now())))
+    }
+
+    /// The batch running on a project, if any: two round trips.
+    pub async fn project_status(&self, slug: &str) -> Result<Option<TaskStatus>> {
+        let Some(record) = self.record(slug).await? else {
+            return Ok(None);
+        };
+        if !record.is_ours() {
+            return Ok(Some(TaskStatus::elsewhere(&record)));
+        }
+        let status = self.status(&record.task_id).await?;
+        Ok(Some(status.unwrap_or_else(|| TaskStatus::elsewhere(&record))))
+    }
+
+    /// Every batch with a record, as `redis-cli keys "ocr_task:*"` would
+    /// list them (this one walks the key space with `SCAN`).
+    pub async fn ongoing(&self) -> Result<Vec<TaskStatus>> {
+        let mut connection = self.redis.connection();
+        let mut cursor: u64 = 0;
+        let mut slugs = Vec::new();
+        loop {
+            let scan = async {
+                redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(format!("{}*", keys::RECORD_PREFIX))
+                    .arg("COUNT")
+                    .arg(1000)
+                    .query_async::<(u64, Vec<String>)>(&mut connection)
+                    .await
+            };
+            let (next, found) = self.redis.call(scan).await?;
+            slugs.extend(
+                found
+                    .into_iter()
+                    .filter_map(|key| key.strip_prefix(keys::RECORD_PREFIX).map(str::to_string)),
+            );
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        slugs.sort();
+        slugs.dedup();
+        let mut statuses = Vec::with_capacity(slugs.len());
+        for slug in slugs {
+            if let Some(status) = self.project_status(&slug).await? {
+                statuses.push(status);
+            }
+        }
+        Ok(statuses)
+    }
+
+    /// Asks the owner of a task to stop it; the owner acts on its next tick.
+    pub async fn request_cancel(&self, task_id: &str) -> Result<()> {
+        let mut connection = self.redis.connection();
+        let mut pipe = redis::pipe();
+        pipe.hset(keys::task(task_id), "cancel_requested", 1)
+            .ignore()
+            .publish(keys::EVENTS_CHANNEL, task_id)
+            .ignore();
+        self.redis.call(pipe.query_async::<()>(&mut connection)).await
+    }
+
+    pub async fn cancel_requested(&self, task_id: &str) -> Result<bool> {
+        let mut connection = self.redis.connection();
+        let flag: Option<String> =
+            self.redis.call(connection.hget(keys::task(task_id), "cancel_requested")).await?;
+        Ok(flag.is_some())
+    }
+}
+
+fn parse_status_reply(reply: Value) -> Option<(HashMap<String, String>, u64)> {
+    let Value::Array(mut parts) = reply else {
+        return None;
+    };
+    if parts.len() != 2 {
+        return None;
+    }
+    let running = match parts.pop()? {
+        Value::Int(n) => n.max(0) as u64,
+        _ => 0,
+    };
+    let Value::Array(flat) = parts.pop()? else {
+        return None;
+    };
+    let mut fields = HashMap::with_capacity(flat.len() / 2);
+    for pair in flat.chunks(2) {
+        if let [name, value] = pair {
+            let name: String = redis::from_redis_value(name.clone()).ok()?;
+            let value: String = redis::from_redis_value(value.clone()).ok()?;
+            fields.insert(name, value);
+        }
+    }
+    if fields.is_empty() {
+        return None;
+    }
+    Some((fields, running))
+}
