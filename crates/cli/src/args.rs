@@ -64,7 +64,8 @@ pub struct OcrArgs {
     /// Tesseract language(s), e.g. san, tam, eng or san+eng [default: the project's]
     #[arg(long = "lang")]
     pub language: Option<String>,
-    /// Pages recognised at once on this computer [default: number of cores]
+    /// Pages recognised at once on this computer [default: number of cores];
+    /// 0 leaves them to `kdesk worker` processes.
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Redo pages that already have text from the same engine and language.
@@ -100,6 +101,9 @@ pub struct WorkerArgs {
     /// A page handed out this many times without an answer is failed for good.
     #[arg(long, default_value_t = 3)]
     pub max_attempts: u32,
+    /// Seconds a page may be held by a silent (dead) worker before another takes it.
+    #[arg(long, default_value_t = 30)]
+    pub claim_idle: u64,
 }
 
 #[derive(ClapArgs, Debug)]

@@ -141,14 +141,14 @@ impl Desk {
         let language =
             request.language.clone().unwrap_or_else(|| project.metadata.language.clone());
         self.engine().await?.check_language(&language)?;
-        let jobs = request.jobs.max(1);
+        let jobs = request.jobs;
         Ok(BatchOptions {
             engine,
             language,
             jobs,
             force: request.force,
             max_attempts: request.max_attempts.max(1),
-            window: request.window.unwrap_or(jobs * 4).max(jobs),
+            window: request.window.unwrap_or(jobs.max(1) * 4).max(1),
             only_pages: request.only_pages.clone(),
         })
     }

@@ -46,6 +46,8 @@ pub struct WorkerOptions {
     pub max_attempts: u32,
     /// Work only on this task (the owner's own pool); `None` takes any.
     pub only_task: Option<String>,
+    /// A page held this long by a silent worker is taken over.
+    pub claim_idle: Duration,
 }
 
 /// Runs one worker until `stop` says so. Redis outages are waited out.
@@ -127,10 +129,15 @@ impl Worker {
 
         // Pages of dead workers first: they have waited longest.
         if Instant::now() >= self.next_scan {
-            self.next_scan = Instant::now() + ABANDONED_SCAN;
+            self.next_scan = Instant::now() + ABANDONED_SCAN.min(self.options.claim_idle);
             for task_id in self.tasks.clone() {
-                if let Some(taken) =
-                    streams::take_abandoned(&self.redis, &self.options.name, &task_id).await?
+                if let Some(taken) = streams::take_abandoned(
+                    &self.redis,
+                    &self.options.name,
+                    &task_id,
+                    self.options.claim_idle,
+                )
+                .await?
                 {
                     info!(worker = %self.options.name, task_id = %task_id, page = %taken.job.header.page_id, deliveries = taken.deliveries, "claimed a page abandoned by another worker");
                     return self.work(taken, stop).await;
@@ -204,7 +211,7 @@ impl Worker {
         } else {
             let recognition = recognise_job(&self.engine, &taken.job, &self.options.name);
             tokio::pin!(recognition);
-            let mut renewal = tokio::time::interval(streams::CLAIM_RENEWAL);
+            let mut renewal = tokio::time::interval(self.options.claim_idle / 3);
             renewal.tick().await;
             loop {
                 tokio::select! {

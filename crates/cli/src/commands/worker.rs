@@ -30,6 +30,7 @@ pub async fn run(globals: &Globals, args: &WorkerArgs) -> anyhow::Result<i32> {
                 name: format!("{owner}/{index}"),
                 max_attempts: args.max_attempts.max(1),
                 only_task: None,
+                claim_idle: Duration::from_secs(args.claim_idle.max(1)),
             };
             tokio::spawn(run_worker(redis.clone(), engine.clone(), options, stop.clone()))
         })

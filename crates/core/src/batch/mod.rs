@@ -54,7 +54,8 @@ const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(30);
 pub struct BatchOptions {
     pub engine: String,
     pub language: String,
-    /// Workers of this process.
+    /// Workers of this process. Zero leaves the pages to `kdesk worker`
+    /// processes; while Redis is unreachable one local worker runs anyway.
     pub jobs: usize,
     /// Recognise pages that already have output from the same engine and language.
     pub force: bool,
@@ -209,12 +210,13 @@ impl Run {
         let redis = batch.tracker.redis();
         let reader = ResultReader::new(redis, &batch.record.task_id, TICK)?;
         let stop = StopSignals::default();
-        let workers = (0..batch.options.jobs.max(1))
+        let workers = (0..batch.options.jobs)
             .map(|index| {
                 let options = WorkerOptions {
                     name: format!("{}/{index}", batch.owner),
                     max_attempts: batch.options.max_attempts,
                     only_task: Some(batch.record.task_id.clone()),
+                    claim_idle: streams::CLAIM_IDLE,
                 };
                 tokio::spawn(run_worker(redis.clone(), batch.engine.clone(), options, stop.clone()))
             })

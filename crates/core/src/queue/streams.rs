@@ -4,7 +4,7 @@
 //!
 //! A job taken by a worker stays pending in the group until the worker
 //! sends its result; a worker that dies leaves it pending, and after
-//! [`CLAIM_IDLE`] any other worker claims it. A worker holding a page
+//! an idle time ([`CLAIM_IDLE`] by default) any other worker claims it. A worker holding a page
 //! renews its claim, so a slow page is never taken from a live worker.
 //! Rule: a job leaves the stream (and its image leaves Redis) in the same
 //! transaction that adds its result.
@@ -20,11 +20,9 @@ use super::{JobHeader, PageJob, PageResult};
 use crate::error::Result;
 use crate::tracking::{keys, Redis};
 
-/// A page held this long by a worker without a renewal is taken by another.
+/// A page held this long by a worker without a renewal is taken by
+/// another, unless a worker is told otherwise; workers renew at a third of it.
 pub const CLAIM_IDLE: Duration = Duration::from_secs(30);
-
-/// How often a worker renews its claim on the page it is recognising.
-pub const CLAIM_RENEWAL: Duration = Duration::from_secs(10);
 
 /// The job streams' field names.
 const HEADER: &str = "header";
@@ -248,6 +246,7 @@ pub async fn take_abandoned(
     redis: &Redis,
     consumer: &str,
     task_id: &str,
+    idle: Duration,
 ) -> Result<Option<TakenJob>> {
     let stream = keys::jobs(task_id);
     let mut connection = redis.connection();
@@ -256,7 +255,7 @@ pub async fn take_abandoned(
             .arg(&stream)
             .arg(keys::WORKER_GROUP)
             .arg(consumer)
-            .arg(CLAIM_IDLE.as_millis() as u64)
+            .arg(idle.as_millis() as u64)
             .arg("0-0")
             .arg("COUNT")
             .arg(1)
