@@ -37,7 +37,7 @@ pub async fn run(globals: &Globals, args: &OcrArgs) -> anyhow::Result<i32> {
         slug,
         record.engine,
         record.language,
-        plan.to_run.len().saturating_sub(0),
+        plan.to_run.len(),
         plan.total
     );
     if !plan.already_done.is_empty() {
@@ -45,12 +45,6 @@ pub async fn run(globals: &Globals, args: &OcrArgs) -> anyhow::Result<i32> {
     }
     for (reason, count) in plan.skip_summary() {
         eprintln!("  skipping {count} pages: {reason}");
-    }
-    if !batch.tracked_in_redis() {
-        eprintln!(
-            "  Redis is unreachable: progress is tracked on this computer only; \
-             it will be published when Redis answers again"
-        );
     }
 
     let (sender, mut receiver) = watch::channel(batch.status());

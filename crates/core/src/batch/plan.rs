@@ -93,7 +93,7 @@ impl Plan {
                 None => counts.push((general, 1)),
             }
         }
-        counts.sort_by(|a, b| b.1.cmp(&a.1));
+        counts.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
         counts
     }
 }
