@@ -1,7 +1,7 @@
 //! Log lines for `kdesk`: `tracing` to standard error, filtered by
 //! `RUST_LOG`, printed around the progress bar instead of through it.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::OnceLock;
 
 use indicatif::ProgressBar;
@@ -21,6 +21,7 @@ pub fn init(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(AroundProgress)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
 }

@@ -71,10 +71,13 @@ impl RedisTarget {
             );
             return Error::with_source(ErrorKind::RedisAuth, message, error);
         }
+        let reason = match error.detail() {
+            Some(detail) => detail.to_string(),
+            None => error.to_string(),
+        };
         let message = format!(
-            "redis at '{}' is unreachable ({}); start it or point REDIS_URL at a running server",
-            self.redacted,
-            error.detail().unwrap_or(error.category())
+            "redis at '{}' is unreachable ({reason}); start it or point REDIS_URL at a running server",
+            self.redacted
         );
         Error::with_source(ErrorKind::RedisUnavailable, message, error)
     }
