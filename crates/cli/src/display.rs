@@ -69,18 +69,16 @@ pub fn status_block(status: &TaskStatus) -> String {
         detail.push_str(&format!(" · about {} left", duration(eta)));
     }
     lines.push(detail);
-    if status.source == Source::LocalRecord {
-        let owner_alive = kdesk_core::owner::Owner::is_alive_reading(&status.owner);
-        if status.state.is_finished() || owner_alive {
-            lines.push(
-                "  (from this computer's record: Redis is unreachable or has forgotten it)".into(),
-            );
-        } else {
-            lines.push(format!(
-                "  interrupted: its process is gone; `kdesk ocr {}` resumes it",
-                status.project_slug
-            ));
-        }
+    if status.interrupted {
+        lines.push(format!(
+            "  interrupted: the process running it is gone; `kdesk ocr {}` on its computer \
+             resumes it, `kdesk cancel {}` ends it",
+            status.project_slug, status.project_slug
+        ));
+    } else if status.source == Source::LocalRecord {
+        lines.push(
+            "  (from this computer's record: Redis is unreachable or has forgotten it)".into(),
+        );
     }
     if let Some(finished) = status.finished_at {
         let ago = (Utc::now() - finished).num_seconds().max(0) as f64;

@@ -15,6 +15,8 @@ pub enum ErrorKind {
     RedisUnavailable,
     /// Redis refused our credentials; retrying will not help until they change.
     RedisAuth,
+    /// Redis answered a command with an error (a bug, or a server too old).
+    RedisCommand,
     /// The Redis URL itself is malformed.
     InvalidRedisUrl,
     /// Another batch is already running on the project.

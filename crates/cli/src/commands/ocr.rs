@@ -62,9 +62,14 @@ pub async fn run(globals: &Globals, args: &OcrArgs) -> anyhow::Result<i32> {
         }
     });
 
+    let mut running = running;
     let status = tokio::select! {
-        finished = running => finished??,
+        finished = &mut running => finished??,
         _ = tokio::signal::ctrl_c() => {
+            // Dropping the batch stops its Tesseract processes; every page
+            // written so far is complete, and the next run resumes.
+            running.abort();
+            let _ = running.await;
             logging::clear_progress();
             eprintln!(
                 "interrupted: pages already done are kept; `kdesk ocr {slug}` resumes, \

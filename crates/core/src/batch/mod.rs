@@ -288,6 +288,11 @@ impl Run {
         if !self.batch.resumed {
             return Ok(());
         }
+        let released =
+            streams::release_dead_local_workers(self.redis(), &self.batch.record.task_id).await?;
+        if released > 0 {
+            info!(task_id = %self.batch.record.task_id, released, "pages held by the previous owner's workers are queued again");
+        }
         let queued = streams::queued_pages(self.redis(), &self.batch.record.task_id).await?;
         let mut kept = VecDeque::with_capacity(self.pending.len());
         for (page, attempt) in self.pending.drain(..) {

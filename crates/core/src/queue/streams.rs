@@ -85,6 +85,61 @@ pub async fn queued_pages(redis: &Redis, task_id: &str) -> Result<HashSet<String
     Ok(entries.iter().filter_map(|(_, fields)| job_header(fields)).map(|h| h.page_id).collect())
 }
 
+/// Puts back in the queue, at once, the jobs held by workers of a dead
+/// owner on this computer (the in-process pool of a killed `kdesk ocr`):
+/// nobody else would take them before their idle time runs out.
+pub async fn release_dead_local_workers(redis: &Redis, task_id: &str) -> Result<u64> {
+    let mut connection = redis.connection();
+    let stream = keys::jobs(task_id);
+    let pending = async {
+        redis::cmd("XPENDING")
+            .arg(&stream)
+            .arg(keys::WORKER_GROUP)
+            .arg("-")
+            .arg("+")
+            .arg(10_000)
+            .query_async::<Vec<(String, String, u64, u64)>>(&mut connection)
+            .await
+    };
+    let rows = redis.call(pending).await?;
+    let dead: Vec<String> = rows
+        .into_iter()
+        .filter(|(_, consumer, _, _)| {
+            let owner = consumer.split('/').next().unwrap_or_default();
+            crate::owner::Owner::parse(owner).is_some()
+                && !crate::owner::Owner::is_alive_reading(owner)
+        })
+        .map(|(id, ..)| id)
+        .collect();
+    if dead.is_empty() {
+        return Ok(0);
+    }
+    // Their jobs are added again as new entries, then the old ones retired.
+    let range = async {
+        redis::cmd("XRANGE")
+            .arg(&stream)
+            .arg("-")
+            .arg("+")
+            .query_async::<Value>(&mut connection)
+            .await
+    };
+    let entries = parse_entries(redis.call(range).await?);
+    let mut released = 0;
+    for (id, fields) in entries.into_iter().filter(|(id, _)| dead.contains(id)) {
+        let mut pipe = redis::pipe();
+        pipe.atomic().cmd("XADD").arg(&stream).arg("*");
+        for (name, value) in &fields {
+            pipe.arg(name).arg(value.as_slice());
+        }
+        pipe.ignore();
+        pipe.cmd("XACK").arg(&stream).arg(keys::WORKER_GROUP).arg(&id).ignore();
+        pipe.cmd("XDEL").arg(&stream).arg(&id).ignore();
+        redis.call(pipe.query_async::<()>(&mut connection)).await?;
+        released += 1;
+    }
+    Ok(released)
+}
+
 /// Removes the jobs no worker has taken yet (a cancelled batch); pages being
 /// recognised stay, to finish or be handed back.
 pub async fn drop_untaken(redis: &Redis, task_id: &str) -> Result<u64> {

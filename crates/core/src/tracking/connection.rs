@@ -71,6 +71,19 @@ impl RedisTarget {
             );
             return Error::with_source(ErrorKind::RedisAuth, message, error);
         }
+        let unreachable = error.is_io_error()
+            || error.is_connection_dropped()
+            || error.is_connection_refusal()
+            || error.is_timeout()
+            || error.is_unrecoverable_error();
+        if !unreachable {
+            let message = format!(
+                "redis at '{}' refused a command ({error}); check that it is Redis 6.2 or newer \
+                 and that no other program writes kdesk:* keys",
+                self.redacted
+            );
+            return Error::with_source(ErrorKind::RedisCommand, message, error);
+        }
         let reason = match error.detail() {
             Some(detail) => detail.to_string(),
             None => error.to_string(),

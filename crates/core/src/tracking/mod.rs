@@ -75,7 +75,8 @@ end
 return 0
 "#;
 
-/// A task's hash and the number of its jobs held by workers, in one call.
+/// A task's hash, the number of its jobs held by workers and its owner's
+/// lease, in one call.
 const TASK_STATUS: &str = r#"
 local fields = redis.call('HGETALL', KEYS[1])
 local running = 0
@@ -83,7 +84,8 @@ if redis.call('EXISTS', KEYS[2]) == 1 then
   local ok, pending = pcall(redis.call, 'XPENDING', KEYS[2], ARGV[1])
   if ok and type(pending) == 'table' then running = pending[1] end
 end
-return {fields, running}
+local lease = redis.call('GET', KEYS[3]) or ''
+return {fields, running, lease}
 "#;
 
 impl Tracker {
@@ -294,18 +296,24 @@ impl Tracker {
             script
                 .key(keys::task(task_id))
                 .key(keys::jobs(task_id))
+                .key(keys::owner(task_id))
                 .arg(keys::WORKER_GROUP)
                 .invoke_async::<Value>(&mut connection)
                 .await
         };
         let reply = self.redis.call(call).await?;
-        let Some((fields, running)) = parse_status_reply(reply) else {
+        let Some((fields, running, lease)) = parse_status_reply(reply) else {
             return Ok(None);
         };
         let Some(snapshot) = TaskSnapshot::from_fields(&fields) else {
             return Ok(None);
         };
-        Ok(Some(snapshot.status(running, Source::Redis, chrono::Utc::now())))
+        let mut status = snapshot.status(running, Source::Redis, chrono::Utc::now());
+        let owner_gone = lease.is_empty() || !Owner::is_alive_reading(&lease);
+        if owner_gone && !status.state.is_finished() {
+            status.mark_interrupted();
+        }
+        Ok(Some(status))
     }
 
     /// The batch running on a project, if any: two round trips.
@@ -378,13 +386,14 @@ impl Tracker {
     }
 }
 
-fn parse_status_reply(reply: Value) -> Option<(HashMap<String, String>, u64)> {
+fn parse_status_reply(reply: Value) -> Option<(HashMap<String, String>, u64, String)> {
     let Value::Array(mut parts) = reply else {
         return None;
     };
-    if parts.len() != 2 {
+    if parts.len() != 3 {
         return None;
     }
+    let lease: String = redis::from_redis_value(parts.pop()?).ok()?;
     let running = match parts.pop()? {
         Value::Int(n) => n.max(0) as u64,
         _ => 0,
@@ -403,5 +412,5 @@ fn parse_status_reply(reply: Value) -> Option<(HashMap<String, String>, u64)> {
     if fields.is_empty() {
         return None;
     }
-    Some((fields, running))
+    Some((fields, running, lease))
 }

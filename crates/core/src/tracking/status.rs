@@ -257,7 +257,10 @@ impl TaskSnapshot {
             finished_at: self.finished_at,
             owner: self.owner.clone(),
             source,
+            interrupted: !self.state.is_finished()
+                && !crate::owner::Owner::is_alive_reading(&self.owner),
         }
+        .settled()
     }
 }
 
@@ -286,9 +289,29 @@ pub struct TaskStatus {
     pub finished_at: Option<DateTime<Utc>>,
     pub owner: String,
     pub source: Source,
+    /// Not finished, and its owner is gone (killed, or quit): nothing runs
+    /// until `kdesk ocr` or the app on the owner's computer resumes it.
+    pub interrupted: bool,
 }
 
 impl TaskStatus {
+    /// Marks the batch as having no live owner: nothing runs, no time left
+    /// can be promised.
+    pub fn mark_interrupted(&mut self) {
+        self.interrupted = true;
+        self.queued += self.running;
+        self.running = 0;
+        self.eta_seconds = None;
+    }
+
+    fn settled(mut self) -> TaskStatus {
+        if self.interrupted {
+            self.interrupted = false;
+            self.mark_interrupted();
+        }
+        self
+    }
+
     /// A batch known only from a record another application wrote.
     pub fn elsewhere(record: &super::TaskRecord) -> TaskStatus {
         TaskStatus {
@@ -313,6 +336,7 @@ impl TaskStatus {
             finished_at: None,
             owner: String::new(),
             source: Source::Elsewhere,
+            interrupted: false,
         }
     }
 }
