@@ -22,6 +22,10 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct RedisTarget {
     url: String,
     redacted: String,
+    /// A PEM file of the certificate authority that signed the server's
+    /// certificate, for `rediss://` servers with a private CA
+    /// (`KDESK_REDIS_CA`); the system's roots otherwise.
+    ca_file: Option<std::path::PathBuf>,
 }
 
 impl RedisTarget {
@@ -47,7 +51,16 @@ impl RedisTarget {
             );
             return Err(Error::new(ErrorKind::InvalidRedisUrl, message));
         }
-        Ok(RedisTarget { url: url.to_string(), redacted })
+        let ca_file = std::env::var_os("KDESK_REDIS_CA")
+            .filter(|path| !path.is_empty())
+            .map(std::path::PathBuf::from);
+        Ok(RedisTarget { url: url.to_string(), redacted, ca_file })
+    }
+
+    /// Trusts the certificate authority in this PEM file for `rediss://`.
+    pub fn with_ca_file(mut self, path: impl Into<std::path::PathBuf>) -> RedisTarget {
+        self.ca_file = Some(path.into());
+        self
     }
 
     /// `REDIS_URL`, or the original's default when it is unset or empty.
@@ -59,7 +72,21 @@ impl RedisTarget {
     }
 
     fn client(&self) -> Result<redis::Client> {
-        redis::Client::open(self.url.as_str()).map_err(|error| self.error(error))
+        let Some(ca_file) = self.ca_file.as_ref().filter(|_| self.url.starts_with("rediss://"))
+        else {
+            return redis::Client::open(self.url.as_str()).map_err(|error| self.error(error));
+        };
+        let pem = std::fs::read(ca_file).map_err(|error| {
+            let message = format!(
+                "cannot read the certificate authority '{}' (KDESK_REDIS_CA): {error}; \
+                 point it at the PEM file that signed the Redis server's certificate",
+                ca_file.display()
+            );
+            Error::with_source(ErrorKind::InvalidRedisUrl, message, error)
+        })?;
+        let certificates = redis::TlsCertificates { client_tls: None, root_cert: Some(pem) };
+        redis::Client::build_with_tls(self.url.as_str(), certificates)
+            .map_err(|error| self.error(error))
     }
 
     /// Turns a client error into ours, naming the server without its password.
@@ -88,10 +115,13 @@ impl RedisTarget {
             Some(detail) => detail.to_string(),
             None => error.to_string(),
         };
-        let message = format!(
-            "redis at '{}' is unreachable ({reason}); start it or point REDIS_URL at a running server",
-            self.redacted
-        );
+        let hint = if reason.contains("certificate") {
+            "if the server's certificate comes from a private authority, set KDESK_REDIS_CA \
+             to that authority's PEM file"
+        } else {
+            "start it or point REDIS_URL at a running server"
+        };
+        let message = format!("redis at '{}' is unreachable ({reason}); {hint}", self.redacted);
         Error::with_source(ErrorKind::RedisUnavailable, message, error)
     }
 

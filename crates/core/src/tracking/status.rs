@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// The lifecycle of a batch, in the names the original's status endpoint used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TaskState {
     Pending,
@@ -52,6 +53,7 @@ impl TaskState {
 
 /// How a finished batch went. `SUCCESS` covers both of the first two.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Every page has its text.
@@ -99,6 +101,7 @@ impl Outcome {
 
 /// A page that failed for good, with the reason from its last attempt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FailedPage {
     pub page_id: String,
     pub reason: String,
@@ -107,6 +110,7 @@ pub struct FailedPage {
 
 /// Where the figures of a status come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// Published in Redis by the batch's owner.
@@ -266,6 +270,7 @@ impl TaskSnapshot {
 
 /// Progress of one batch as shown to people and returned by `--json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TaskStatus {
     pub task_id: String,
     pub project_slug: String,
