@@ -46,8 +46,11 @@ const HEARTBEAT: Duration = Duration::from_secs(5);
 /// How often cancel requests are looked for.
 const CANCEL_CHECK: Duration = Duration::from_secs(1);
 
+/// How long a cancelled batch waits for the pages being recognised.
+const CANCEL_GRACE: Duration = Duration::from_secs(60);
+
 /// How often an unreachable Redis is tried again, at most.
-const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(30);
+const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(15);
 
 /// Settings of one batch.
 #[derive(Clone, Debug)]
@@ -153,6 +156,11 @@ struct Run {
     in_flight: HashMap<String, (Page, u32)>,
     /// Pages done or failed for good: a later answer for them is ignored.
     finished: HashSet<String>,
+    /// Pages handed to the in-process queue (this one or `draining`).
+    local_pages: HashSet<String>,
+    /// The in-process queue of an outage that is over: it finishes the
+    /// pages it holds while new pages go through Redis again.
+    draining: Option<LocalQueue>,
     /// Whether Redis is being waited for, and when to try it next.
     redis_down_since: Option<Instant>,
     next_reconnect: Instant,
@@ -161,6 +169,8 @@ struct Run {
     next_cancel_check: Instant,
     dirty: bool,
     cancelling: bool,
+    /// When a cancelled batch stops waiting for pages still out.
+    cancel_deadline: Option<Instant>,
 }
 
 impl Run {
@@ -196,6 +206,8 @@ impl Run {
             pending,
             in_flight: HashMap::new(),
             finished,
+            local_pages: HashSet::new(),
+            draining: None,
             redis_down_since,
             next_reconnect: Instant::now() + Duration::from_secs(1),
             reconnect_delay: Duration::from_secs(1),
@@ -203,6 +215,7 @@ impl Run {
             next_cancel_check: Instant::now(),
             dirty: true,
             cancelling: false,
+            cancel_deadline: None,
         })
     }
 
@@ -271,10 +284,13 @@ impl Run {
             // Step 4: keep Redis told, or try to reach it again.
             self.upkeep().await;
 
-            if self.pending.is_empty() && self.in_flight.is_empty() {
+            // A cancelled batch ends when the pages being recognised are
+            // in, or when they have had time enough (their worker may be dead).
+            if self.in_flight.is_empty() && (self.pending.is_empty() || self.cancelling) {
                 break;
             }
-            if self.cancelling && self.stop_waiting_for_running() {
+            if self.cancel_deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                warn!(task_id = %self.batch.record.task_id, pages = self.in_flight.len(), "cancelled without waiting longer for pages still out");
                 break;
             }
         }
@@ -310,6 +326,26 @@ impl Run {
     }
 
     async fn receive(&mut self) -> Vec<(Option<String>, PageResult)> {
+        let mut drained = Vec::new();
+        if let Some(queue) = &mut self.draining {
+            while let Some(result) = queue.next_result(Duration::ZERO).await {
+                drained.push((None, result));
+            }
+            let still_held = self.local_pages.iter().any(|page| {
+                !drained
+                    .iter()
+                    .any(|(_, result): &(Option<String>, PageResult)| result.page_id == *page)
+            });
+            if !still_held {
+                self.draining = None;
+            }
+        }
+        let mut results = self.receive_from_transport().await;
+        results.extend(drained);
+        results
+    }
+
+    async fn receive_from_transport(&mut self) -> Vec<(Option<String>, PageResult)> {
         match &mut self.transport {
             Transport::Local(queue) => {
                 let mut results = Vec::new();
@@ -338,6 +374,7 @@ impl Run {
 
     fn handle(&mut self, result: PageResult) {
         let page_id = result.page_id.clone();
+        self.local_pages.remove(&page_id);
         if result.task_id != self.batch.record.task_id || self.finished.contains(&page_id) {
             debug!(page = %page_id, "ignoring an answer for a page already counted");
             return;
@@ -460,7 +497,10 @@ impl Run {
             };
             let job = self.job(&page, attempt, image);
             match &self.transport {
-                Transport::Local(queue) => queue.push(job),
+                Transport::Local(queue) => {
+                    self.local_pages.insert(page.id.clone());
+                    queue.push(job);
+                }
                 Transport::Redis { .. } => {
                     if let Err(error) = streams::push(self.redis(), &job).await {
                         self.pending.push_front((page, attempt));
@@ -506,14 +546,22 @@ impl Run {
             for worker in workers.drain(..) {
                 worker.abort();
             }
-            let local = LocalQueue::start(
-                self.batch.engine.clone(),
-                self.batch.options.jobs,
-                &self.batch.owner.to_string(),
-            );
+            let local = self.draining.take().unwrap_or_else(|| {
+                LocalQueue::start(
+                    self.batch.engine.clone(),
+                    self.batch.options.jobs,
+                    &self.batch.owner.to_string(),
+                )
+            });
             self.transport = Transport::Local(local);
+            let on_redis: Vec<String> = self
+                .in_flight
+                .keys()
+                .filter(|page| !self.local_pages.contains(*page))
+                .cloned()
+                .collect();
             let mut taken: Vec<(Page, u32)> =
-                self.in_flight.drain().map(|(_, entry)| entry).collect();
+                on_redis.iter().filter_map(|page| self.in_flight.remove(page)).collect();
             taken.sort_by(|a, b| b.0.id.cmp(&a.0.id));
             for entry in taken {
                 self.pending.push_front(entry);
@@ -523,22 +571,43 @@ impl Run {
         }
     }
 
+    /// Redis answers again: new pages go through it, so that other
+    /// computers' workers can help; the local queue finishes what it holds.
+    async fn recover(&mut self, now: Instant) {
+        let transport = match streams::prepare(self.redis(), &self.batch.record.task_id).await {
+            Ok(()) => Run::redis_transport(&self.batch),
+            Err(error) => Err(error),
+        };
+        let transport = match transport {
+            Ok(transport) => transport,
+            Err(error) => {
+                debug!(error = %error, "redis answered but the queue could not be prepared");
+                self.next_reconnect = now + self.reconnect_delay;
+                return;
+            }
+        };
+        info!(task_id = %self.batch.record.task_id, "redis is reachable again; publishing the batch's state and queueing pages there");
+        if let Transport::Local(local) = std::mem::replace(&mut self.transport, transport) {
+            self.draining = Some(local);
+        }
+        self.redis_down_since = None;
+        self.batch.redis_live = true;
+        self.dirty = true;
+        self.next_heartbeat = now;
+    }
+
     async fn upkeep(&mut self) {
         let now = Instant::now();
-        self.batch.snapshot.running_locally = match &self.transport {
-            Transport::Local(queue) => queue.running(),
-            Transport::Redis { .. } => 0,
-        };
+        let draining = self.draining.as_ref().map(LocalQueue::running).unwrap_or(0);
+        self.batch.snapshot.running_locally = draining
+            + match &self.transport {
+                Transport::Local(queue) => queue.running(),
+                Transport::Redis { .. } => 0,
+            };
         if let Some(_since) = self.redis_down_since {
             if now >= self.next_reconnect {
                 match self.redis().ping().await {
-                    Ok(()) => {
-                        info!(task_id = %self.batch.record.task_id, "redis is reachable again; publishing the batch's state");
-                        self.redis_down_since = None;
-                        self.batch.redis_live = true;
-                        self.dirty = true;
-                        self.next_heartbeat = now;
-                    }
+                    Ok(()) => self.recover(now).await,
                     Err(_) => {
                         self.reconnect_delay = (self.reconnect_delay * 2).min(MAX_RECONNECT_DELAY);
                         self.next_reconnect = now + self.reconnect_delay;
@@ -578,9 +647,13 @@ impl Run {
         }
     }
 
+    /// Pages out on the Redis queue, as the owner sees them (taken or not).
     fn in_queue_running(&self) -> u64 {
         match self.transport {
-            Transport::Redis { .. } => self.in_flight.len() as u64,
+            Transport::Redis { .. } => {
+                self.in_flight.keys().filter(|page| !self.local_pages.contains(*page)).count()
+                    as u64
+            }
             Transport::Local(_) => 0,
         }
     }
@@ -614,6 +687,7 @@ impl Run {
     async fn begin_cancel(&mut self) {
         info!(task_id = %self.batch.record.task_id, "cancelling: no more pages are handed out; pages being recognised finish");
         self.cancelling = true;
+        self.cancel_deadline = Some(Instant::now() + CANCEL_GRACE);
         self.pending.clear();
         if let Transport::Redis { .. } = self.transport {
             let redis = self.redis().clone();
@@ -626,15 +700,6 @@ impl Run {
             }
         }
         self.dirty = true;
-    }
-
-    /// While cancelling, pages being recognised are waited for, but not for
-    /// ever: a page held by a dead worker would never answer.
-    fn stop_waiting_for_running(&self) -> bool {
-        match &self.transport {
-            Transport::Local(queue) => queue.running() == 0 && self.in_flight.is_empty(),
-            Transport::Redis { .. } => self.in_flight.is_empty(),
-        }
     }
 
     async fn finish(&mut self) -> Result<TaskStatus> {
