@@ -178,7 +178,9 @@ impl Worker {
                 .call(redis::AsyncCommands::exists(&mut connection, keys::jobs(&task_id)))
                 .await?;
             if exists {
-                streams::prepare(&self.redis, &task_id).await?;
+                if !self.tasks.contains(&task_id) {
+                    streams::prepare(&self.redis, &task_id).await?;
+                }
                 ready.push(task_id);
             }
         }

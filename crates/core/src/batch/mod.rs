@@ -260,14 +260,17 @@ impl Run {
             // Step 1: answers first, so a page answered before a restart is
             // not handed out again.
             let results = self.receive().await;
+            let mut written = Vec::with_capacity(results.len());
             for (entry, result) in results {
                 self.handle(result);
-                if let (Some(entry), Transport::Redis { reader, .. }) = (entry, &mut self.transport)
-                {
-                    let redis = self.batch.tracker.redis().clone();
-                    if let Err(error) = reader.remove(&redis, &[entry]).await {
-                        debug!(error = %error, "could not remove a written result");
-                    }
+                written.extend(entry);
+            }
+            if let (false, Transport::Redis { reader, .. }) =
+                (written.is_empty(), &mut self.transport)
+            {
+                let redis = self.batch.tracker.redis().clone();
+                if let Err(error) = reader.remove(&redis, &written).await {
+                    debug!(error = %error, "could not remove results already written");
                 }
             }
 
