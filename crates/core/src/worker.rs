@@ -151,8 +151,10 @@ impl Worker {
             Ok(Some(taken)) => self.work(taken, stop).await,
             Ok(None) => Ok(()),
             Err(error) => {
-                // A stream that vanished (its batch ended) fails the whole
-                // read: look again at which batches are active.
+                // A stream that vanished (its batch ended, or Redis lost
+                // it) fails the whole read: look again at which batches are
+                // active, and make their groups again.
+                self.tasks.clear();
                 self.next_refresh = Instant::now();
                 Err(error)
             }
