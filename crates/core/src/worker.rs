@@ -150,6 +150,12 @@ impl Worker {
         match taken {
             Ok(Some(taken)) => self.work(taken, stop).await,
             Ok(None) => Ok(()),
+            Err(error) if error.kind() == crate::ErrorKind::TaskNotFound => {
+                debug!(worker = %self.options.name, "a batch's queue is gone; looking again");
+                self.tasks.clear();
+                self.next_refresh = Instant::now();
+                Ok(())
+            }
             Err(error) => {
                 // A stream that vanished (its batch ended, or Redis lost
                 // it) fails the whole read: look again at which batches are

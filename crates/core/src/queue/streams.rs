@@ -283,6 +283,10 @@ pub async fn take_new(
     }
     let call = read.query_async::<Value>(blocking);
     let reply = match tokio::time::timeout(block + Duration::from_secs(3), call).await {
+        Ok(Err(error)) if matches!(error.code(), Some("UNBLOCKED" | "NOGROUP")) => {
+            let message = "a batch's queue is gone (it ended, or Redis lost it)";
+            return Err(crate::Error::with_source(crate::ErrorKind::TaskNotFound, message, error));
+        }
         Ok(reply) => reply.map_err(|error| redis.target().error(error))?,
         Err(_) => return redis.ping().await.map(|_| None),
     };
