@@ -181,13 +181,19 @@ impl Worker {
         active.sort();
         let mut ready = Vec::with_capacity(active.len());
         for task_id in active {
+            if self.options.only_task.is_some() {
+                // The owner's own pool: the owner makes the stream.
+                streams::prepare(&self.redis, &task_id).await?;
+                ready.push(task_id);
+                continue;
+            }
             let exists: bool = self
                 .redis
                 .call(redis::AsyncCommands::exists(&mut connection, keys::jobs(&task_id)))
                 .await?;
             if exists {
                 if !self.tasks.contains(&task_id) {
-                    streams::prepare(&self.redis, &task_id).await?;
+                    streams::join(&self.redis, &task_id).await?;
                 }
                 ready.push(task_id);
             }

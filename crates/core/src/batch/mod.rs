@@ -349,10 +349,13 @@ impl Run {
     }
 
     async fn receive_from_transport(&mut self) -> Vec<(Option<String>, PageResult)> {
+        // With pages to hand out and none out, there is nothing to wait for.
+        let idle = self.in_flight.is_empty() && !self.pending.is_empty();
+        let wait = if idle { Duration::ZERO } else { TICK };
         match &mut self.transport {
             Transport::Local(queue) => {
                 let mut results = Vec::new();
-                if let Some(first) = queue.next_result(TICK).await {
+                if let Some(first) = queue.next_result(wait).await {
                     results.push((None, first));
                     while let Some(more) = queue.next_result(Duration::ZERO).await {
                         results.push((None, more));
@@ -362,7 +365,7 @@ impl Run {
             }
             Transport::Redis { reader, .. } => {
                 let redis = self.batch.tracker.redis().clone();
-                match reader.next(&redis, TICK).await {
+                match reader.next(&redis, wait).await {
                     Ok(results) => {
                         results.into_iter().map(|(id, result)| (Some(id), result)).collect()
                     }
@@ -477,7 +480,8 @@ impl Run {
 
     fn window(&self) -> usize {
         match self.transport {
-            Transport::Local(_) => self.batch.options.jobs.max(1),
+            // One page waiting per worker keeps every worker busy.
+            Transport::Local(_) => self.batch.options.jobs.max(1) * 2,
             Transport::Redis { .. } => self.batch.options.window.max(1),
         }
     }

@@ -32,21 +32,33 @@ const RESULT: &str = "result";
 /// One entry read from a stream: its id and its fields.
 type Entry = (String, Vec<(String, Vec<u8>)>);
 
-/// Makes the task's job stream and its worker group, if missing.
+/// Makes the task's job stream and its worker group, if missing. Only the
+/// batch's owner makes the stream; a worker only adds its group to an
+/// existing one, so that it never brings back the stream of a batch that
+/// has just ended.
 pub async fn prepare(redis: &Redis, task_id: &str) -> Result<()> {
+    prepare_group(redis, task_id, true).await
+}
+
+/// Adds the worker group to the task's stream if the stream exists.
+pub async fn join(redis: &Redis, task_id: &str) -> Result<()> {
+    prepare_group(redis, task_id, false).await
+}
+
+async fn prepare_group(redis: &Redis, task_id: &str, make_stream: bool) -> Result<()> {
     let mut connection = redis.connection();
-    let create = async {
-        redis::cmd("XGROUP")
-            .arg("CREATE")
-            .arg(keys::jobs(task_id))
-            .arg(keys::WORKER_GROUP)
-            .arg("0")
-            .arg("MKSTREAM")
-            .query_async::<()>(&mut connection)
-            .await
-    };
+    let mut command = redis::cmd("XGROUP");
+    command.arg("CREATE").arg(keys::jobs(task_id)).arg(keys::WORKER_GROUP).arg("0");
+    if make_stream {
+        command.arg("MKSTREAM");
+    }
+    let create = command.query_async::<()>(&mut connection);
     match tokio::time::timeout(crate::tracking::connection::CALL_TIMEOUT, create).await {
         Ok(Err(error)) if error.code() == Some("BUSYGROUP") => Ok(()),
+        // Without MKSTREAM a missing stream is refused: its batch has ended.
+        Ok(Err(error)) if !make_stream && matches!(error.kind(), redis::ErrorKind::Server(_)) => {
+            Ok(())
+        }
         Ok(result) => result.map_err(|error| redis.target().error(error)),
         Err(_) => redis.ping().await,
     }
@@ -190,24 +202,20 @@ impl ResultReader {
         Ok(ResultReader { task_id: task_id.to_string(), connection, last_id: "0".to_string() })
     }
 
-    /// Waits up to `block` for results after the last one read.
+    /// Waits up to `block` for results after the last one read (zero: does
+    /// not wait).
     pub async fn next(
         &mut self,
         redis: &Redis,
         block: Duration,
     ) -> Result<Vec<(String, PageResult)>> {
-        let read = async {
-            redis::cmd("XREAD")
-                .arg("COUNT")
-                .arg(32)
-                .arg("BLOCK")
-                .arg(block.as_millis() as u64)
-                .arg("STREAMS")
-                .arg(keys::results(&self.task_id))
-                .arg(&self.last_id)
-                .query_async::<Value>(&mut self.connection)
-                .await
-        };
+        let mut command = redis::cmd("XREAD");
+        command.arg("COUNT").arg(32);
+        if !block.is_zero() {
+            command.arg("BLOCK").arg(block.as_millis() as u64);
+        }
+        command.arg("STREAMS").arg(keys::results(&self.task_id)).arg(&self.last_id);
+        let read = command.query_async::<Value>(&mut self.connection);
         let reply = match tokio::time::timeout(block + Duration::from_secs(3), read).await {
             Ok(reply) => reply.map_err(|error| redis.target().error(error))?,
             Err(_) => return redis.ping().await.map(|_| Vec::new()),

@@ -3,7 +3,7 @@
 //! connection for looking at what the core wrote.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tempfile::TempDir;
 
@@ -54,23 +54,4 @@ pub fn connect(server: &RedisServer) -> redis::Connection {
         server.client().get_connection_with_timeout(Duration::from_secs(5)).expect("redis answers");
     connection.set_read_timeout(Some(Duration::from_secs(10))).expect("a read timeout");
     connection
-}
-
-/// Polls `check` every 20 ms until it gives a value, panicking with `what`
-/// after `deadline`. Sleeps without blocking the runtime.
-pub async fn wait_for<T>(
-    what: &str,
-    deadline: Duration,
-    mut check: impl FnMut() -> Option<T>,
-) -> T {
-    let started = Instant::now();
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        if started.elapsed() > deadline {
-            panic!("gave up after {deadline:?} waiting for {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
