@@ -51,6 +51,15 @@ end
 return 0
 "#;
 
+/// Writes the record if the key is free, and the owner's lease with it.
+const CLAIM_RECORD: &str = r#"
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
+  redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
+  return 1
+end
+return 0
+"#;
+
 /// Keeps our record alive: refreshes its expiry if it is still ours, writes
 /// it again if Redis lost it, leaves it alone if someone else's is there.
 const KEEP_RECORD: &str = r#"
@@ -100,36 +109,45 @@ impl Tracker {
     /// The valid record of a project, if any. Junk under the key, and records
     /// of ours whose task is gone, are removed with a warning.
     pub async fn record(&self, slug: &str) -> Result<Option<TaskRecord>> {
+        Ok(self.record_with_status(slug).await?.map(|(record, _)| record))
+    }
+
+    /// The record of a project and, when it is ours, its task's status:
+    /// two round trips (the record, then one script).
+    async fn record_with_status(
+        &self,
+        slug: &str,
+    ) -> Result<Option<(TaskRecord, Option<TaskStatus>)>> {
         let key = keys::record(slug);
         let mut connection = self.redis.connection();
         let raw: Option<Vec<u8>> = self.redis.call(connection.get(&key)).await?;
         let Some(raw) = raw else {
             return Ok(None);
         };
-        match read_record(slug, &raw) {
+        let record = match read_record(slug, &raw) {
             RecordReading::Junk(reason) => {
                 warn!(key = %key, %reason, "removing a task record that cannot be read");
                 self.delete_if_unchanged(&key, &raw).await?;
-                Ok(None)
+                return Ok(None);
             }
-            RecordReading::Valid(record) if record.is_ours() => {
-                let exists: bool =
-                    self.redis.call(connection.exists(keys::task(&record.task_id))).await?;
-                if exists {
-                    return Ok(Some(record));
-                }
-                let owner: Option<String> =
-                    self.redis.call(connection.get(keys::owner(&record.task_id))).await?;
-                if owner.is_some() {
-                    // Its owner is alive and will write the task state again:
-                    // Redis lost it (a restart), the task did not end.
-                    return Ok(Some(record));
-                }
+            RecordReading::Valid(record) if !record.is_ours() => return Ok(Some((record, None))),
+            RecordReading::Valid(record) => record,
+        };
+        match self.task_parts(&record.task_id).await? {
+            TaskParts { snapshot: Some(snapshot), running, lease } => {
+                let status = status_of(&snapshot, running, &lease);
+                Ok(Some((record, Some(status))))
+            }
+            // Its owner is alive and will write the task state again: Redis
+            // lost it (a restart), or the owner has only just claimed it.
+            TaskParts { snapshot: None, lease, .. } if !lease.is_empty() => {
+                Ok(Some((record, None)))
+            }
+            TaskParts { snapshot: None, .. } => {
                 warn!(key = %key, task_id = %record.task_id, "removing a record whose task no longer exists");
                 self.delete_if_unchanged(&key, &raw).await?;
                 Ok(None)
             }
-            RecordReading::Valid(record) => Ok(Some(record)),
         }
     }
 
@@ -148,23 +166,21 @@ impl Tracker {
         let key = keys::record(&record.project_slug);
         let mut connection = self.redis.connection();
         for _attempt in 0..3 {
-            let set = async {
-                redis::cmd("SET")
-                    .arg(&key)
+            // The record and the owner's lease are written together: a
+            // record without a lease looks abandoned to a rival start.
+            let script = Script::new(CLAIM_RECORD);
+            let claim = async {
+                script
+                    .key(&key)
+                    .key(keys::owner(&record.task_id))
                     .arg(record.to_json())
-                    .arg("NX")
-                    .arg("EX")
                     .arg(keys::RECORD_TTL_SECONDS)
-                    .query_async::<Option<String>>(&mut connection)
+                    .arg(owner.to_string())
+                    .arg(keys::OWNER_LEASE_SECONDS)
+                    .invoke_async::<i64>(&mut connection)
                     .await
             };
-            if self.redis.call(set).await?.is_some() {
-                let lease = connection.set_ex::<_, _, ()>(
-                    keys::owner(&record.task_id),
-                    owner.to_string(),
-                    keys::OWNER_LEASE_SECONDS,
-                );
-                self.redis.call(lease).await?;
+            if self.redis.call(claim).await? == 1 {
                 debug!(key = %key, task_id = %record.task_id, "stored task record");
                 return Ok(Claim::Started);
             }
@@ -290,6 +306,11 @@ impl Tracker {
 
     /// The status of one task: one round trip whatever else Redis holds.
     pub async fn status(&self, task_id: &str) -> Result<Option<TaskStatus>> {
+        let parts = self.task_parts(task_id).await?;
+        Ok(parts.snapshot.map(|snapshot| status_of(&snapshot, parts.running, &parts.lease)))
+    }
+
+    async fn task_parts(&self, task_id: &str) -> Result<TaskParts> {
         let mut connection = self.redis.connection();
         let script = Script::new(TASK_STATUS);
         let call = async {
@@ -302,30 +323,14 @@ impl Tracker {
                 .await
         };
         let reply = self.redis.call(call).await?;
-        let Some((fields, running, lease)) = parse_status_reply(reply) else {
-            return Ok(None);
-        };
-        let Some(snapshot) = TaskSnapshot::from_fields(&fields) else {
-            return Ok(None);
-        };
-        let mut status = snapshot.status(running, Source::Redis, chrono::Utc::now());
-        let owner_gone = lease.is_empty() || !Owner::is_alive_reading(&lease);
-        if owner_gone && !status.state.is_finished() {
-            status.mark_interrupted();
-        }
-        Ok(Some(status))
+        let (fields, running, lease) = parse_status_reply(reply).unwrap_or_default();
+        Ok(TaskParts { snapshot: TaskSnapshot::from_fields(&fields), running, lease })
     }
 
     /// The batch running on a project, if any: two round trips.
     pub async fn project_status(&self, slug: &str) -> Result<Option<TaskStatus>> {
-        let Some(record) = self.record(slug).await? else {
-            return Ok(None);
-        };
-        if !record.is_ours() {
-            return Ok(Some(TaskStatus::elsewhere(&record)));
-        }
-        let status = self.status(&record.task_id).await?;
-        Ok(Some(status.unwrap_or_else(|| TaskStatus::elsewhere(&record))))
+        let found = self.record_with_status(slug).await?;
+        Ok(found.map(|(record, status)| status.unwrap_or_else(|| TaskStatus::elsewhere(&record))))
     }
 
     /// Every batch with a record, as `redis-cli keys "ocr_task:*"` would
@@ -386,6 +391,24 @@ impl Tracker {
     }
 }
 
+/// What one status script returns about a task.
+struct TaskParts {
+    snapshot: Option<TaskSnapshot>,
+    /// Jobs held by workers on the Redis queue.
+    running: u64,
+    /// The owner's lease, empty when it has expired.
+    lease: String,
+}
+
+fn status_of(snapshot: &TaskSnapshot, running: u64, lease: &str) -> TaskStatus {
+    let mut status = snapshot.status(running, Source::Redis, chrono::Utc::now());
+    let owner_gone = lease.is_empty() || !Owner::is_alive_reading(lease);
+    if owner_gone && !status.state.is_finished() {
+        status.mark_interrupted();
+    }
+    status
+}
+
 fn parse_status_reply(reply: Value) -> Option<(HashMap<String, String>, u64, String)> {
     let Value::Array(mut parts) = reply else {
         return None;
@@ -408,9 +431,6 @@ fn parse_status_reply(reply: Value) -> Option<(HashMap<String, String>, u64, Str
             let value: String = redis::from_redis_value(value.clone()).ok()?;
             fields.insert(name, value);
         }
-    }
-    if fields.is_empty() {
-        return None;
     }
     Some((fields, running, lease))
 }

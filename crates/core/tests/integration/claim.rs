@@ -74,8 +74,6 @@ async fn one_desk_starting_twice_at_once_gives_one_batch() {
 /// ("removing a record whose task no longer exists"), deleted it and
 /// claimed the project too, so both starts got a batch.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "product bug: Tracker::claim writes the record and the owner lease in two steps; \
-            Tracker::record deletes a fresh record whose lease is not yet written"]
 async fn racing_starts_under_cpu_load_never_both_get_a_batch() {
     let server = RedisServer::start();
     let library = util::library();

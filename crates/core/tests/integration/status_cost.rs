@@ -187,9 +187,6 @@ async fn status_costs_the_same_commands_with_10_or_5000_other_tasks() {
 /// A status look-up stays small: at most five commands, those run inside
 /// Lua scripts included.
 #[tokio::test]
-#[ignore = "product issue: Desk::status costs 6 commands in 3 round trips (GET ocr_task, EXISTS \
-            kdesk:task, EVALSHA running HGETALL+EXISTS+GET); the existence check repeats the \
-            script's HGETALL"]
 async fn status_costs_at_most_five_commands() {
     let mut seeded = Seeded::new(10).await;
     let (by_task, by_slug) = seeded.costs().await;
