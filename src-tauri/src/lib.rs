@@ -141,6 +141,9 @@ pub fn configure<R: Runtime>(
                 },
             };
             info!(config = %paths.config_dir.display(), data = %paths.data_dir.display(), "starting");
+            // Opening Redis connections needs the async runtime's context.
+            let runtime = tauri::async_runtime::handle();
+            let _inside = runtime.inner().enter();
             app.manage(AppState::new(paths, launch.environment));
             if launch.tray {
                 if let Err(error) = tray::create(app.handle()) {
