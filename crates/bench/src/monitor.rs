@@ -63,6 +63,18 @@ impl Monitor {
         let reading = stream.try_clone().map_err(|e| {
             Error::with_source(ErrorKind::Redis, format!("cannot share the monitor socket: {e}"), e)
         })?;
+        // Redis must have taken MONITOR before any mark is sent on another
+        // connection, or the mark may run first and never be seen.
+        let mut reading = BufReader::with_capacity(1 << 20, reading);
+        let mut first = Vec::new();
+        reading.read_until(b'\n', &mut first).map_err(|e| {
+            Error::with_source(ErrorKind::Redis, format!("no answer to MONITOR: {e}"), e)
+        })?;
+        if !first.starts_with(b"+OK") {
+            let message =
+                format!("redis answered MONITOR with '{}'", String::from_utf8_lossy(&first).trim());
+            return Err(Error::new(ErrorKind::Redis, message));
+        }
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = seen.clone();
         let reader = thread::spawn(move || read_lines(reading, &sink));
@@ -145,8 +157,7 @@ fn is_mark(text: &str) -> bool {
     text.starts_with(MARK_PREFIX)
 }
 
-fn read_lines(stream: TcpStream, sink: &Mutex<Vec<Seen>>) {
-    let mut reader = BufReader::with_capacity(1 << 20, stream);
+fn read_lines(mut reader: BufReader<TcpStream>, sink: &Mutex<Vec<Seen>>) {
     let mut line = Vec::new();
     loop {
         line.clear();
