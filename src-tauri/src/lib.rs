@@ -191,10 +191,26 @@ pub fn run() {
     });
 }
 
-/// Log lines to standard error; `RUST_LOG` chooses, lifecycle by default.
+/// Log lines to standard error, or appended to the file `KDESK_LOG_FILE`
+/// names (a desktop launch has nowhere to show standard error); `RUST_LOG`
+/// chooses what is logged, lifecycle events by default.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("warn,kdesk_app=info,kdesk_core=info")
     });
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let file = std::env::var_os("KDESK_LOG_FILE").and_then(|path| {
+        let opened = std::fs::OpenOptions::new().create(true).append(true).open(&path);
+        match opened {
+            Ok(file) => Some(file),
+            Err(error) => {
+                eprintln!("warning: cannot write the log to {path:?} ({error}); logging to stderr");
+                None
+            }
+        }
+    });
+    match file {
+        Some(file) => builder.with_ansi(false).with_writer(std::sync::Mutex::new(file)).init(),
+        None => builder.init(),
+    }
 }
