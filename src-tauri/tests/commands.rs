@@ -442,3 +442,30 @@ fn redis_going_away_is_shown_with_a_countdown_and_coming_back_reconnects() {
     });
     assert_eq!(event["health"]["retry_at_ms"], Value::Null);
 }
+
+#[test]
+fn cancelling_a_batch_ends_it_and_says_so_differently() {
+    let redis = RedisServer::start();
+    // No workers in the app: pages wait for `kdesk worker`s that never come.
+    let app = start_app(&redis.url(), 0);
+    let options = json!({ "engine": null, "language": null, "force": false, "only_pages": null });
+    let started = app.ok("start_batch", json!({ "slug": SLUG, "options": options }));
+    let task_id = started["status"]["task_id"].as_str().unwrap().to_string();
+
+    let projects = app.ok("list_projects", json!({}));
+    assert_eq!(projects[0]["running"]["task_id"], task_id.as_str(), "the list shows it running");
+
+    let cancelled = app.ok("cancel_batch", json!({ "slug": SLUG }));
+    assert_eq!(keys(&cancelled), set(STATUS_KEYS));
+    assert_eq!(cancelled["task_id"], task_id.as_str());
+    let ended = app.wait_event("the cancelled end", |e| is_finished_update(e, &task_id));
+    assert_eq!(ended["status"]["state"], "CANCELLED");
+    assert_eq!(ended["status"]["outcome"], "cancelled");
+
+    let notices = app.sent_notices();
+    assert_eq!(notices.as_array().unwrap().len(), 1, "{notices}");
+    assert_eq!(notices[0]["notice"]["title"], format!("OCR cancelled: {TITLE}"));
+    assert_eq!(notices[0]["notice"]["body"], "0 pages OCR'd before it was cancelled, 0 failed");
+    let history = app.ok("batch_history", json!({ "limit": 5 }));
+    assert_eq!(history[0]["outcome"], "cancelled");
+}

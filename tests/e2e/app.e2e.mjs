@@ -344,7 +344,16 @@ async function main() {
   // A batch started with `kdesk ocr` shows as a live badge, and its end is
   // announced too.
   await ui.click("[data-testid=nav-projects]");
-  await ui.find("[data-testid=project-row]");
+  await ui.find(`[data-slug=${OTHER_SLUG}]`);
+  await driver.executeScript(`
+    window.__e2eBadge = [];
+    const row = document.querySelector('[data-slug="${OTHER_SLUG}"]');
+    const note = () => {
+      const badge = row.querySelector('[data-testid=badge]');
+      window.__e2eBadge.push({ text: badge ? badge.textContent.trim() : '', at: Date.now() });
+    };
+    new MutationObserver(note).observe(row, { characterData: true, childList: true, subtree: true });
+  `);
   const cli = kdesk("kdesk-ocr", ["ocr", OTHER_SLUG, "--jobs", "1"]);
   const badge = await waitUntil("the live badge", async () => {
     const row = await ui.find(`[data-slug=${OTHER_SLUG}]`);
@@ -358,6 +367,10 @@ async function main() {
   await waitUntil("its notification", () => notifications().some((n) => n.title === `OCR finished: ${OTHER_TITLE}`), 15_000);
   const otherRow = await ui.find(`[data-slug=${OTHER_SLUG}]`);
   await waitUntil("the badge gone", async () => (await otherRow.findElements(By.css("[data-testid=badge]"))).length === 0);
+  measurements.latency_ms.kdesk_batch_page_text_written_to_badge = badgeLatencies(
+    await driver.executeScript("return window.__e2eBadge"),
+  );
+  step(`latency through Redis: ${JSON.stringify(measurements.latency_ms.kdesk_batch_page_text_written_to_badge)}`);
 
   // History and settings (an invalid value gets a message at its field).
   await ui.click("[data-testid=nav-history]");
@@ -408,6 +421,34 @@ function latencies(timeline, workerLog, doneBefore) {
   return {
     page_recognised_by_worker_to_view: summary(fromWorker),
     page_text_written_to_view: summary(fromOutput),
+  };
+}
+
+/**
+ * For the batch `kdesk ocr` ran (two pages, seen through Redis): from each
+ * page's output being written to the list's badge showing it (50%, then
+ * the badge going away when the batch ends).
+ */
+function badgeLatencies(changes) {
+  const ocr = join(LIBRARY, OTHER_SLUG, "ocr");
+  const written = readdirSync(ocr)
+    .filter((name) => name.endsWith(".json"))
+    .map((name) => Date.parse(JSON.parse(readFileSync(join(ocr, name), "utf8")).finished_at))
+    .sort((a, b) => a - b);
+  // The first change at or after each page's text was written that shows
+  // it: 50% for the first page; 100%, or the badge gone, for the second.
+  const shows = (c, k) => (k === 0 ? c.text === "50%" : c.text === "100%" || c.text === "");
+  const values = written
+    .map((at, k) => changes.find((c) => c.at >= at && shows(c, k)))
+    .map((change, k) => change && change.at - written[k])
+    .filter((v) => v !== undefined);
+  const gone = changes.find((c) => c.text === "" && c.at >= (written[1] ?? Infinity));
+  return {
+    pages: values.length,
+    min: Math.min(...values),
+    max: Math.max(...values),
+    values,
+    last_page_text_written_to_badge_gone: gone ? gone.at - written[1] : null,
   };
 }
 

@@ -11,6 +11,7 @@
 # san-tulasi-scan and two of tam-old-books.
 #
 # Screenshots, the app's log and measurements.json go to ci-artifacts/e2e/.
+# KDESK_E2E_PROFILE=release tests an optimised build (debug by default).
 # Needs the desktop app's packages (scripts/install-deps.sh --app); installs
 # tauri-driver with cargo when it is missing. KDESK_CORPUS names the corpus
 # when it is not at ../shared/corpus beside the repository.
@@ -51,14 +52,20 @@ fi
 # Step 2: build the UI, the app (serving the built UI) and the kdesk command.
 [[ -d ui/node_modules ]] || npm ci --prefix ui --no-audit --no-fund
 npm run build --prefix ui >/dev/null
-say "building the app and kdesk (debug)"
-cargo build -q -p kdesk-app --features custom-protocol
-cargo build -q -p kdesk-cli
+profile=${KDESK_E2E_PROFILE:-debug}
+case $profile in
+  debug) profile_args=() ;;
+  release) profile_args=(--release) ;;
+  *) die "KDESK_E2E_PROFILE is '$profile'; use debug or release" ;;
+esac
+say "building the app and kdesk ($profile)"
+cargo build -q -p kdesk-app --features custom-protocol "${profile_args[@]}"
+cargo build -q -p kdesk-cli "${profile_args[@]}"
 [[ -d tests/e2e/node_modules ]] || npm ci --prefix tests/e2e --no-audit --no-fund
 target_dir=$(cargo metadata --format-version 1 --no-deps |
   node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
-app=$target_dir/debug/kalanjiyam-desk
-kdesk=$target_dir/debug/kdesk
+app=$target_dir/$profile/kalanjiyam-desk
+kdesk=$target_dir/$profile/kdesk
 
 # Step 3: the sandbox.
 work=$(mktemp -d -t kdesk-e2e.XXXXXX)
