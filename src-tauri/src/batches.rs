@@ -101,7 +101,12 @@ impl OwnLog {
             file.commit()
         })();
         if let Err(error) = result {
-            warn!(file = %self.path.display(), %error, "could not keep the list of the app's batches; an interrupted batch may not resume by itself");
+            warn!(
+                file = %self.path.display(),
+                %error,
+                "could not keep the list of the app's batches; an interrupted batch may not \
+                 resume by itself"
+            );
         }
     }
 }
@@ -188,7 +193,12 @@ fn run_in_background<R: Runtime>(
     state.add_own_run(&entry.slug, OwnRun { task_id: entry.task_id.clone(), stop: stop.clone() });
     state.own_log().add(entry.clone());
     updates::report(app, batch.status());
-    info!(task_id = %entry.task_id, slug = %entry.slug, resumed = batch.is_resumed(), "batch started by the app");
+    info!(
+        task_id = %entry.task_id,
+        slug = %entry.slug,
+        resumed = batch.is_resumed(),
+        "batch started by the app"
+    );
 
     let running = tauri::async_runtime::spawn(batch.run(sender, stop));
     let app = app.clone();
@@ -255,14 +265,26 @@ pub async fn resume_interrupted<R: Runtime>(app: &AppHandle<R>, statuses: &[Task
         if entry.library != desk.library().root() || state.own_run(&entry.slug).is_some() {
             continue;
         }
-        info!(task_id = %entry.task_id, slug = %entry.slug, "resuming a batch interrupted when the app last stopped");
+        info!(
+            task_id = %entry.task_id,
+            slug = %entry.slug,
+            "resuming a batch interrupted when the app last stopped"
+        );
         match start(app, &entry.slug, entry.options.clone()).await {
             Ok(started) if started.status.task_id != entry.task_id => {
-                warn!(task_id = %entry.task_id, now = %started.status.task_id, "another batch runs on the project; the interrupted one is left");
+                warn!(
+                    task_id = %entry.task_id,
+                    now = %started.status.task_id,
+                    "another batch runs on the project; the interrupted one is left"
+                );
             }
             Ok(_) => {}
             Err(error) => {
-                warn!(task_id = %entry.task_id, %error, "could not resume an interrupted batch; it is tried again later");
+                warn!(
+                    task_id = %entry.task_id,
+                    %error,
+                    "could not resume an interrupted batch; it is tried again later"
+                );
             }
         }
     }

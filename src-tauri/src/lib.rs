@@ -140,14 +140,21 @@ pub fn configure<R: Runtime>(
                     cache_dir: app.path().app_cache_dir()?,
                 },
             };
-            info!(config = %paths.config_dir.display(), data = %paths.data_dir.display(), "starting");
+            info!(
+                config = %paths.config_dir.display(),
+                data = %paths.data_dir.display(),
+                "starting"
+            );
             // Opening Redis connections needs the async runtime's context.
             let runtime = tauri::async_runtime::handle();
             let _inside = runtime.inner().enter();
             app.manage(AppState::new(paths, launch.environment));
             if launch.tray {
                 if let Err(error) = tray::create(app.handle()) {
-                    warn!(%error, "no tray icon; closing the window will quit even while a batch runs");
+                    warn!(
+                        %error,
+                        "no tray icon; closing the window will quit even while a batch runs"
+                    );
                 }
             }
             if launch.watch_redis {

@@ -82,7 +82,11 @@ impl NoticeLog {
         let path = data_dir.join(NOTICE_LOG_FILE);
         let sent = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|error| {
-                warn!(file = %path.display(), %error, "notification log is not valid; starting a new one");
+                warn!(
+                    file = %path.display(),
+                    %error,
+                    "notification log is not valid; starting a new one"
+                );
                 VecDeque::new()
             }),
             Err(_) => VecDeque::new(),

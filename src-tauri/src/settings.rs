@@ -236,7 +236,10 @@ impl Settings {
             if !path.is_absolute() {
                 refuse(
                     "library",
-                    format!("'{library}' is not a full path; give the folder from the root, like /home/you/books"),
+                    format!(
+                        "'{library}' is not a full path; give the folder from the root, \
+                         like /home/you/books"
+                    ),
                 );
             } else if !path.is_dir() {
                 refuse(

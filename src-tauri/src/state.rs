@@ -238,7 +238,11 @@ fn open_desk(effective: &Effective) -> Result<Arc<Desk>, AppError> {
     // The default library is the app's own folder: made on first use.
     if effective.library_from == ValueSource::Default && !effective.library.exists() {
         if let Err(error) = std::fs::create_dir_all(&effective.library) {
-            warn!(folder = %effective.library.display(), %error, "cannot create the default library");
+            warn!(
+                folder = %effective.library.display(),
+                %error,
+                "cannot create the default library"
+            );
         }
     }
     if !effective.library.is_dir() {

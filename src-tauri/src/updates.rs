@@ -26,7 +26,13 @@ pub fn report<R: Runtime>(app: &AppHandle<R>, status: TaskStatus) {
         Change::Unchanged => return,
         Change::Updated => {}
         Change::Ended { seen_running } => {
-            info!(task_id = %status.task_id, slug = %status.project_slug, outcome = ?status.outcome, seen_running, "batch ended");
+            info!(
+                task_id = %status.task_id,
+                slug = %status.project_slug,
+                outcome = ?status.outcome,
+                seen_running,
+                "batch ended"
+            );
             if seen_running {
                 announce(app, &status);
             }

@@ -212,7 +212,11 @@ fn set_health<R: Runtime>(
         match health.state {
             RedisState::Connected => info!(url = %health.url, "redis connected"),
             _ => {
-                warn!(url = %health.url, reason = ?health.message, "redis unreachable; tracking on this computer")
+                warn!(
+                    url = %health.url,
+                    reason = ?health.message,
+                    "redis unreachable; tracking on this computer"
+                )
             }
         }
     }

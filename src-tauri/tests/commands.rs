@@ -231,7 +231,9 @@ fn errors_are_a_code_and_a_message() {
         error,
         json!({
             "code": "not_found",
-            "message": format!("page '001' of '{SLUG}' has no text yet; run OCR on the project first"),
+            "message": format!(
+                "page '001' of '{SLUG}' has no text yet; run OCR on the project first"
+            ),
         })
     );
 
