@@ -355,6 +355,23 @@ impl Report {
             gap * 1000.0,
             share * 100.0
         ));
+        let fixed: f64 = self.profile.iter().map(|b| b.startup + b.shutdown).sum();
+        let shutdown: f64 = self.profile.iter().map(|b| b.shutdown).sum();
+        let trail: f64 = self
+            .projects
+            .iter()
+            .filter_map(|p| {
+                Some(self.median_wall(Mode::A, &p.slug)? - self.median_wall(Mode::C, &p.slug)?)
+            })
+            .sum();
+        if !self.profile.is_empty() {
+            out.push_str(&format!(
+                "Fixed cost per batch: start-up plus shut-down add up to {fixed:.2} s over the \
+                 {} projects (shut-down alone {shutdown:.2} s), against {trail:.2} s by which \
+                 A's median project times trail C's in total.\n\n",
+                self.profile.len()
+            ));
+        }
         out.push_str("Redis traffic of one `kdesk ocr` per project (counted with MONITOR; ");
         out.push_str("a MULTI…EXEC block is one round trip; idle polls included):\n\n");
         out.push_str("| project | pages | wall s | commands | round trips | round trips / page | ");
