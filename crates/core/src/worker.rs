@@ -145,8 +145,14 @@ impl Worker {
             }
         }
 
-        let taken =
-            streams::take_new(&self.redis, blocking, &self.options.name, &self.tasks, BLOCK).await;
+        // A stop does not wait for the blocking read to time out. A job the
+        // server hands out just then stays pending and is claimed later.
+        let take = streams::take_new(&self.redis, blocking, &self.options.name, &self.tasks, BLOCK);
+        let taken = tokio::select! {
+            taken = take => taken,
+            _ = stop.after_page.cancelled() => return Ok(()),
+            _ = stop.now.cancelled() => return Ok(()),
+        };
         match taken {
             Ok(Some(taken)) => self.work(taken, stop).await,
             Ok(None) => Ok(()),

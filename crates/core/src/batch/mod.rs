@@ -644,25 +644,23 @@ impl Run {
         if let Err(error) = self.batch.local.save(&self.batch.record, &self.batch.snapshot) {
             warn!(error = %error, "could not write the local record");
         }
-        let status = self.batch.snapshot.status(self.in_queue_running(), self.source(), Utc::now());
-        self.progress.send_replace(status);
-        if self.redis_down_since.is_some() {
-            return;
-        }
-        if let Err(error) = self.batch.tracker.publish(&self.batch.snapshot).await {
-            self.degrade(&error);
-        }
-    }
-
-    /// Pages out on the Redis queue, as the owner sees them (taken or not).
-    fn in_queue_running(&self) -> u64 {
-        match self.transport {
-            Transport::Redis { .. } => {
-                self.in_flight.keys().filter(|page| !self.local_pages.contains(*page)).count()
-                    as u64
+        if self.redis_down_since.is_none() {
+            // What everyone else sees, with the pages workers really hold.
+            let published = match self.batch.tracker.publish(&self.batch.snapshot).await {
+                Ok(()) => self.batch.tracker.status(&self.batch.record.task_id).await,
+                Err(error) => Err(error),
+            };
+            match published {
+                Ok(Some(status)) => {
+                    self.progress.send_replace(status);
+                    return;
+                }
+                Ok(None) => {}
+                Err(error) => self.degrade(&error),
             }
-            Transport::Local(_) => 0,
         }
+        let status = self.batch.snapshot.status(0, self.source(), Utc::now());
+        self.progress.send_replace(status);
     }
 
     fn source(&self) -> Source {
