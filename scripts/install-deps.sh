@@ -25,12 +25,13 @@ readonly BASE_PACKAGES=(
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-san tesseract-ocr-tam tesseract-ocr-hin
   tesseract-ocr-osd
   redis-server
-  poppler-utils imagemagick libtiff-tools
+  poppler-utils imagemagick libtiff-tools time
   curl ca-certificates
 )
 readonly APP_PACKAGES=(
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
-  xvfb dbus dbus-x11 webkit2gtk-driver dunst
+  xvfb dbus dbus-x11 webkit2gtk-driver dunst libx11-dev
+  fonts-lohit-deva fonts-lohit-taml
 )
 
 say() { printf 'install-deps: %s\n' "$*"; }
