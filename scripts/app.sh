@@ -9,11 +9,11 @@
 #
 # Redis: REDIS_URL when set (only checked: the app also works without Redis,
 # tracking on this computer). When unset and nothing answers on
-# localhost:6379, a local `redis-server --daemonize yes` is started there.
-# Library: KDESK_LIBRARY, else ~/.local/share/kalanjiyam-desk/library (as
-# for `kdesk`); when it holds no project, four pages of the corpus's
-# san-tulasi-scan are copied in as the project "sample-tulasi". The corpus
-# is KDESK_CORPUS, else ../shared/corpus beside the repository.
+# localhost:6379, a local `redis-server --daemonize yes` is started there
+# (scripts/ensure-redis.sh). Library: KDESK_LIBRARY, else
+# ~/.local/share/kalanjiyam-desk/library (as for `kdesk`), given the bundled
+# English sample and, when ../shared/corpus (or KDESK_CORPUS) exists, the
+# corpus projects (scripts/sample-library.sh).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,7 +35,7 @@ for arg in "$@"; do
     --release) profile=release ;;
     --build-only) build_only=1 ;;
     -h | --help)
-      sed -n '2,17p' "$0"
+      sed -n '2,16p' "$0"
       exit 0
       ;;
     *) die "unknown argument '$arg'; see --help" ;;
@@ -60,49 +60,11 @@ if ((build_only)); then
   exit 0
 fi
 
-# Step 2: Redis.
-if [[ -n ${REDIS_URL:-} ]]; then
-  if redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
-    say "redis answers at REDIS_URL"
-  else
-    say "warning: nothing answers at REDIS_URL; the app tracks batches on this computer and keeps retrying"
-  fi
-elif redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
-  say "redis answers on localhost:6379"
-else
-  say "starting a local redis-server on localhost:6379"
-  redis-server --port 6379 --bind 127.0.0.1 --daemonize yes \
-    --dir "${XDG_RUNTIME_DIR:-/tmp}" --logfile "${XDG_RUNTIME_DIR:-/tmp}/kdesk-redis.log" >/dev/null
-  for _ in $(seq 50); do
-    redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 ||
-    say "warning: redis-server did not answer; the app tracks batches on this computer"
-fi
+# Step 2: Redis (the app also works without it, tracking on this computer).
+bash scripts/ensure-redis.sh || say "warning: the app tracks batches on this computer until Redis answers"
 
-# Step 3: a library with at least one project.
-library=${KDESK_LIBRARY:-${XDG_DATA_HOME:-$HOME/.local/share}/kalanjiyam-desk/library}
-mkdir -p "$library"
-# A project is a folder with a project.toml or page images (as in kdesk).
-found=$(find "$library" -mindepth 2 -maxdepth 3 -type f \( -name project.toml -o -iname '*.png' \
-  -o -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.tif' -o -iname '*.tiff' -o -iname '*.webp' \) \
-  -not -path '*/.*' -print -quit)
-if [[ -z $found ]]; then
-  corpus=${KDESK_CORPUS:-$repo/../shared/corpus}
-  source_pages=$corpus/projects/san-tulasi-scan/pages
-  if [[ -d $source_pages ]]; then
-    say "adding the sample project 'sample-tulasi' to $library"
-    mkdir -p "$library/sample-tulasi/pages"
-    for n in 001 002 003 004; do
-      cp "$source_pages/$n.tif" "$library/sample-tulasi/pages/"
-    done
-    chmod -R u+w "$library/sample-tulasi"
-    printf 'title = "तुलसीविवाहविधिः (sample)"\nlanguage = "san"\n' >"$library/sample-tulasi/project.toml"
-  else
-    say "the library is empty and no corpus was found at '$corpus'; add a project folder of page images to $library"
-  fi
-fi
+# Step 3: a library with projects to try.
+library=$(bash scripts/sample-library.sh)
 
 # Step 4: launch.
 if [[ -z ${DISPLAY:-} && -z ${WAYLAND_DISPLAY:-} ]]; then
