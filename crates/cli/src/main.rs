@@ -27,6 +27,7 @@ pub mod exit {
 }
 
 fn main() {
+    restore_default_sigpipe();
     let args = Args::parse();
     logging::init(args.verbose);
     let runtime = match tokio::runtime::Runtime::new() {
@@ -55,5 +56,18 @@ fn main() {
             }
         }
     });
+    // Dropping what still runs (a batch's workers after Ctrl-C) stops their
+    // Tesseract processes before we exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(3));
     std::process::exit(code);
+}
+
+/// `kdesk history | head` ends quietly, as other programs do, instead of
+/// failing on the closed pipe.
+fn restore_default_sigpipe() {
+    // SAFETY: called first thing in main, before any thread starts; it only
+    // resets one signal's disposition to the system default.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

@@ -169,15 +169,20 @@ impl Desk {
         let options = self.options(&project, request).await?;
 
         // An interrupted batch of this project on this computer is resumed
-        // under its own task id, unless its owner still runs.
-        let interrupted = self.local.unfinished(slug.as_str())?;
+        // under its own task id, unless its owner still runs, or the editor
+        // now asks for other settings: then it is closed and a new one starts.
+        let mut interrupted = self.local.unfinished(slug.as_str())?;
         if let Some((record, snapshot)) = &interrupted {
             if Owner::is_alive_reading(&snapshot.owner) && snapshot.owner != self.owner.to_string()
             {
                 let status = snapshot.status(0, Source::LocalRecord, Utc::now());
                 return Err(busy_error(&status));
             }
-            info!(task_id = %record.task_id, slug = %slug, "resuming an interrupted batch");
+            if !continues(record, &options) {
+                info!(task_id = %record.task_id, slug = %slug, "closing an interrupted batch: the new one has other settings");
+                self.close_as_cancelled(record, snapshot.clone()).await?;
+                interrupted = None;
+            }
         }
         let fresh = TaskRecord::new(
             &format!("{}{}", keys::TASK_ID_PREFIX, uuid::Uuid::new_v4()),
@@ -186,20 +191,68 @@ impl Desk {
             slug.as_str(),
         );
         let wanted = interrupted.as_ref().map(|(record, _)| record.clone()).unwrap_or(fresh);
-        let wanted_task_id = wanted.task_id.clone();
 
-        let (record, redis_live) = match self.tracker.claim(&wanted, &self.owner).await {
-            Ok(Claim::Started) => (wanted.clone(), true),
-            Ok(Claim::TookOver { record, .. }) => (record, true),
-            Ok(Claim::Busy(status)) => return Err(busy_error(&status)),
-            Err(error) if error.kind() == ErrorKind::RedisUnavailable => {
-                warn!(error = %error, "redis unreachable: progress is tracked on this computer only; retrying in the background");
-                (wanted.clone(), false)
+        // Claimed on this computer first: two starts at once here, with
+        // Redis down, must not both win either.
+        let placeholder = new_snapshot(&wanted, &Plan::empty(), &self.owner);
+        if let Some(running) = self.local.claim(&wanted, &placeholder)? {
+            return Err(busy_error(&running.status(0, Source::LocalRecord, Utc::now())));
+        }
+
+        let mut claimed = None;
+        for _attempt in 0..3 {
+            match self.tracker.claim(&wanted, &self.owner).await {
+                Ok(Claim::Started) => claimed = Some((wanted.clone(), true)),
+                Ok(Claim::TookOver { record, snapshot }) => {
+                    let local = self.local.batch(&record.task_id)?;
+                    if let Some(local) = local.filter(|local| local.state.is_finished()) {
+                        // It ended while Redis was unreachable: say so, then claim again.
+                        self.tracker.finish(&record, &local).await?;
+                        continue;
+                    }
+                    if !continues(&record, &options) {
+                        let snapshot = snapshot
+                            .unwrap_or_else(|| new_snapshot(&record, &Plan::empty(), &self.owner));
+                        self.close_as_cancelled(&record, snapshot).await?;
+                        continue;
+                    }
+                    claimed = Some((record, true));
+                }
+                Ok(Claim::Busy(status)) => {
+                    if interrupted.is_none() {
+                        self.local.forget(&wanted.task_id)?;
+                    }
+                    return Err(busy_error(&status));
+                }
+                Err(error) if error.kind() == ErrorKind::RedisUnavailable => {
+                    warn!(error = %error, "redis unreachable: progress is tracked on this computer only; retrying in the background");
+                    claimed = Some((wanted.clone(), false));
+                }
+                Err(error) => {
+                    if interrupted.is_none() {
+                        self.local.forget(&wanted.task_id)?;
+                    }
+                    return Err(error);
+                }
             }
-            Err(error) => return Err(error),
+            break;
+        }
+        let Some((record, redis_live)) = claimed else {
+            let message = format!("could not claim '{slug}' in redis after three tries; try again");
+            return Err(Error::new(ErrorKind::RedisCommand, message));
         };
+        if record.task_id != wanted.task_id {
+            self.local.forget(&wanted.task_id)?;
+        }
         let resumed = interrupted.as_ref().is_some_and(|(r, _)| r.task_id == record.task_id)
-            || record.task_id != wanted_task_id;
+            || record.task_id != wanted.task_id;
+        if resumed {
+            // A cancel that its dead owner never saw does not stop the new run.
+            self.local.clear_cancel(&record.task_id)?;
+            if redis_live {
+                self.tracker.clear_cancel(&record.task_id).await?;
+            }
+        }
         let resumed_task = resumed.then_some(record.task_id.as_str());
         let plan = Plan::make(
             &project,
@@ -209,11 +262,6 @@ impl Desk {
             resumed_task,
             options.only_pages.as_deref(),
         )?;
-        let options = BatchOptions {
-            engine: record.engine.clone(),
-            language: record.language.clone(),
-            ..options
-        };
 
         let mut snapshot = new_snapshot(&record, &plan, &self.owner);
         let failed_before = if resumed {
@@ -369,17 +417,13 @@ impl Desk {
             return Ok(status);
         }
         // Nobody is left to act on the request: end the batch here.
-        let mut snapshot = match self.tracker.snapshot(&status.task_id).await {
+        let snapshot = match self.tracker.snapshot(&status.task_id).await {
             Ok(Some(snapshot)) => snapshot,
             _ => match self.local.batch(&status.task_id)? {
                 Some(snapshot) => snapshot,
                 None => return Ok(status),
             },
         };
-        snapshot.state = Outcome::Cancelled.state();
-        snapshot.outcome = Some(Outcome::Cancelled);
-        snapshot.finished_at = Some(Utc::now());
-        snapshot.running_locally = 0;
         let record = TaskRecord {
             task_id: snapshot.task_id.clone(),
             engine: snapshot.engine.clone(),
@@ -387,11 +431,25 @@ impl Desk {
             started_at: snapshot.started_at.clone(),
             project_slug: snapshot.project_slug.clone(),
         };
-        self.local.save(&record, &snapshot)?;
-        if let Err(error) = self.tracker.finish(&record, &snapshot).await {
+        info!(task_id = %record.task_id, slug = %slug, "cancelling a batch whose owner is gone");
+        self.close_as_cancelled(&record, snapshot).await
+    }
+
+    /// Ends a batch that no process runs any more, as cancelled: locally,
+    /// then in Redis if it answers.
+    async fn close_as_cancelled(
+        &self,
+        record: &TaskRecord,
+        mut snapshot: TaskSnapshot,
+    ) -> Result<TaskStatus> {
+        snapshot.state = Outcome::Cancelled.state();
+        snapshot.outcome = Some(Outcome::Cancelled);
+        snapshot.finished_at = Some(Utc::now());
+        snapshot.running_locally = 0;
+        self.local.save(record, &snapshot)?;
+        if let Err(error) = self.tracker.finish(record, &snapshot).await {
             warn!(task_id = %record.task_id, error = %error, "the cancelled batch stays in redis until it is reachable");
         }
-        info!(task_id = %record.task_id, slug = %slug, "cancelled a batch whose owner was gone");
         Ok(snapshot.status(0, Source::LocalRecord, Utc::now()))
     }
 
@@ -405,6 +463,14 @@ impl Desk {
     pub fn local_snapshot(&self, task_id: &str) -> Result<Option<TaskSnapshot>> {
         self.local.batch(task_id)
     }
+}
+
+/// Whether a new request continues an interrupted batch rather than
+/// replacing it: the same engine and language, on the whole book.
+fn continues(record: &TaskRecord, options: &BatchOptions) -> bool {
+    record.engine == options.engine
+        && record.language == options.language
+        && options.only_pages.is_none()
 }
 
 fn busy_error(status: &TaskStatus) -> Error {

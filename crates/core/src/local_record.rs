@@ -104,6 +104,72 @@ impl LocalRecord {
         })
     }
 
+    /// Claims a project for a batch on this computer, atomically among the
+    /// processes that share the library: returns the batch that runs on it
+    /// under a live owner instead, if there is one.
+    pub fn claim(
+        &self,
+        record: &TaskRecord,
+        snapshot: &TaskSnapshot,
+    ) -> Result<Option<TaskSnapshot>> {
+        let snapshot_json = serde_json::to_string(snapshot).unwrap_or_default();
+        let mut connection =
+            self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let transaction =
+            connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let running: Vec<String> = {
+            let mut statement = transaction.prepare(
+                "SELECT snapshot_json FROM batches
+                 WHERE project_slug = ?1 AND state IN ('PENDING', 'PROGRESS') AND task_id != ?2",
+            )?;
+            let rows = statement
+                .query_map(params![record.project_slug, record.task_id], |row| {
+                    row.get::<_, String>(0)
+                })?;
+            rows.collect::<rusqlite::Result<Vec<String>>>()?
+        };
+        let live = running
+            .iter()
+            .filter_map(|json| serde_json::from_str::<TaskSnapshot>(json).ok())
+            .find(|other| crate::owner::Owner::is_alive_reading(&other.owner));
+        if live.is_some() {
+            return Ok(live);
+        }
+        transaction.execute(
+            "INSERT INTO batches (task_id, project_slug, state, started_at, record_json, snapshot_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (task_id) DO UPDATE SET state = ?3, snapshot_json = ?6",
+            params![
+                record.task_id,
+                record.project_slug,
+                snapshot.state.as_str(),
+                record.started_at,
+                record.to_json(),
+                snapshot_json
+            ],
+        )?;
+        transaction.commit()?;
+        Ok(None)
+    }
+
+    /// Forgets a claim that came to nothing (the project was busy elsewhere).
+    pub fn forget(&self, task_id: &str) -> Result<()> {
+        self.with(|c| {
+            c.execute("DELETE FROM batches WHERE task_id = ?1", params![task_id])?;
+            c.execute("DELETE FROM pages WHERE task_id = ?1", params![task_id]).map(|_| ())
+        })
+    }
+
+    pub fn clear_cancel(&self, task_id: &str) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE batches SET cancel_requested = 0 WHERE task_id = ?1",
+                params![task_id],
+            )
+            .map(|_| ())
+        })
+    }
+
     /// Stores a page's final state in a batch.
     pub fn save_page(&self, task_id: &str, page: &PageEntry) -> Result<()> {
         self.with(|c| {

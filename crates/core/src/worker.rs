@@ -6,6 +6,7 @@
 //! Redis. A page is handed back (not lost) when the worker is told to stop
 //! at once, and is claimed by another worker if this one dies.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -24,6 +25,9 @@ const BLOCK: Duration = Duration::from_secs(1);
 
 /// How often the list of active batches is read again.
 const TASKS_REFRESH: Duration = Duration::from_secs(2);
+
+/// How long a worker leaves alone a batch it cannot serve.
+const AVOID_FOR: Duration = Duration::from_secs(60);
 
 /// How often a worker looks for pages abandoned by dead workers.
 const ABANDONED_SCAN: Duration = Duration::from_secs(5);
@@ -62,6 +66,8 @@ pub async fn run_worker(
         engine,
         options,
         tasks: Vec::new(),
+        cursor: 0,
+        avoided: HashMap::new(),
         next_refresh: Instant::now(),
         next_scan: Instant::now(),
         degraded: false,
@@ -104,6 +110,11 @@ struct Worker {
     engine: Tesseract,
     options: WorkerOptions,
     tasks: Vec<String>,
+    /// Where the next look for jobs starts, so that batches take turns.
+    cursor: usize,
+    /// Batches this worker leaves alone for a while: their queue is broken,
+    /// or this computer lacks their language.
+    avoided: HashMap<String, Instant>,
     next_refresh: Instant,
     next_scan: Instant,
     degraded: bool,
@@ -130,7 +141,8 @@ impl Worker {
         // Pages of dead workers first: they have waited longest.
         if Instant::now() >= self.next_scan {
             self.next_scan = Instant::now() + ABANDONED_SCAN.min(self.options.claim_idle);
-            for task_id in self.tasks.clone() {
+            let open = self.tasks.iter().filter(|task| !self.avoided.contains_key(*task));
+            for task_id in open.cloned().collect::<Vec<_>>() {
                 if let Some(taken) = streams::take_abandoned(
                     &self.redis,
                     &self.options.name,
@@ -145,32 +157,51 @@ impl Worker {
             }
         }
 
-        // A stop does not wait for the blocking read to time out. A job the
-        // server hands out just then stays pending and is claimed later.
-        let take = streams::take_new(&self.redis, blocking, &self.options.name, &self.tasks, BLOCK);
-        let taken = tokio::select! {
-            taken = take => taken,
-            _ = stop.after_page.cancelled() => return Ok(()),
-            _ = stop.now.cancelled() => return Ok(()),
-        };
-        match taken {
-            Ok(Some(taken)) => self.work(taken, stop).await,
-            Ok(None) => Ok(()),
-            Err(error) if error.kind() == crate::ErrorKind::TaskNotFound => {
-                debug!(worker = %self.options.name, "a batch's queue is gone; looking again");
-                self.tasks.clear();
-                self.next_refresh = Instant::now();
-                Ok(())
+        // New jobs: every batch in turn without waiting, then a wait on
+        // one of them. A stop does not wait for that read to time out; a job
+        // the server hands out just then stays pending and is claimed later.
+        let now = Instant::now();
+        self.avoided.retain(|_, until| *until > now);
+        let open: Vec<String> =
+            self.tasks.iter().filter(|task| !self.avoided.contains_key(*task)).cloned().collect();
+        if open.is_empty() {
+            tokio::select! {
+                _ = stop.after_page.cancelled() => {}
+                _ = stop.now.cancelled() => {}
+                _ = tokio::time::sleep(BLOCK) => {}
             }
-            Err(error) => {
-                // A stream that vanished (its batch ended, or Redis lost
-                // it) fails the whole read: look again at which batches are
-                // active, and make their groups again.
-                self.tasks.clear();
-                self.next_refresh = Instant::now();
-                Err(error)
+            return Ok(());
+        }
+        let start = self.cursor % open.len();
+        self.cursor = self.cursor.wrapping_add(1);
+        let turns = (0..open.len()).map(|k| (&open[(start + k) % open.len()], Duration::ZERO));
+        let last = (&open[start], BLOCK);
+        for (task_id, wait) in turns.chain(std::iter::once(last)) {
+            let take = streams::take_new(&self.redis, blocking, &self.options.name, task_id, wait);
+            let taken = tokio::select! {
+                taken = take => taken,
+                _ = stop.after_page.cancelled() => return Ok(()),
+                _ = stop.now.cancelled() => return Ok(()),
+            };
+            match taken {
+                Ok(Some(taken)) => return self.work(taken, stop).await,
+                Ok(None) => {}
+                Err(error) if error.kind() == crate::ErrorKind::TaskNotFound => {
+                    // Its batch ended, or Redis lost the stream: look again
+                    // at which batches are active, and make their groups again.
+                    debug!(worker = %self.options.name, task_id = %task_id, "a batch's queue is gone; looking again");
+                    self.tasks.clear();
+                    self.next_refresh = Instant::now();
+                    return Ok(());
+                }
+                Err(error) if error.kind() == crate::ErrorKind::RedisCommand => {
+                    warn!(worker = %self.options.name, task_id = %task_id, error = %error, "leaving a batch whose queue cannot be read for a minute");
+                    self.avoided.insert(task_id.clone(), Instant::now() + AVOID_FOR);
+                }
+                Err(error) => return Err(error),
             }
         }
+        Ok(())
     }
 
     async fn refresh_tasks(&mut self) -> Result<()> {
@@ -214,6 +245,12 @@ impl Worker {
     /// Recognises one taken job, renewing the claim meanwhile, and answers.
     async fn work(&mut self, taken: TakenJob, stop: &StopSignals) -> Result<()> {
         let header = &taken.job.header;
+        if let Err(error) = self.engine.check_language(&header.language) {
+            // Another computer may have the language: give the page back.
+            warn!(worker = %self.options.name, task_id = %header.task_id, language = %header.language, error = %error, "this worker cannot serve the batch; leaving its pages to others");
+            self.avoided.insert(header.task_id.clone(), Instant::now() + AVOID_FOR);
+            return streams::hand_back(&self.redis, &taken).await;
+        }
         let result = if taken.deliveries > u64::from(self.options.max_attempts) {
             PageResult {
                 task_id: header.task_id.clone(),

@@ -65,7 +65,7 @@ pub async fn run(globals: &Globals, args: &OcrArgs) -> anyhow::Result<i32> {
     let mut running = running;
     let status = tokio::select! {
         finished = &mut running => finished??,
-        _ = tokio::signal::ctrl_c() => {
+        _ = interrupted() => {
             // Dropping the batch stops its Tesseract processes; every page
             // written so far is complete, and the next run resumes.
             running.abort();
@@ -94,6 +94,21 @@ pub async fn run(globals: &Globals, args: &OcrArgs) -> anyhow::Result<i32> {
         Some(Outcome::Cancelled) => exit::CANCELLED,
         _ => exit::PAGES_FAILED,
     })
+}
+
+/// Ctrl-C, or a polite request to stop (SIGTERM).
+async fn interrupted() {
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async {
+            match terminate.as_mut() {
+                Some(signal) => { signal.recv().await; }
+                None => std::future::pending::<()>().await,
+            }
+        } => {}
+    }
 }
 
 fn progress_bar(quiet: bool, status: &TaskStatus) -> Option<ProgressBar> {

@@ -36,6 +36,17 @@ pub async fn run(globals: &Globals, args: &WorkerArgs) -> anyhow::Result<i32> {
         })
         .collect();
 
+    // A service manager's stop (SIGTERM) hands the pages back at once.
+    let on_terminate = stop.clone();
+    if let Ok(mut terminate) =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        tokio::spawn(async move {
+            if terminate.recv().await.is_some() {
+                on_terminate.now.cancel();
+            }
+        });
+    }
     let signals = stop.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {

@@ -31,7 +31,8 @@ use crate::queue::local::LocalQueue;
 use crate::queue::streams::{self, ResultReader};
 use crate::queue::{JobHeader, PageJob, PageOutcome, PageResult};
 use crate::tracking::{
-    FailedPage, Outcome, Redis, Source, TaskRecord, TaskSnapshot, TaskState, TaskStatus, Tracker,
+    FailedPage, KeptAlive, Outcome, Redis, Source, TaskRecord, TaskSnapshot, TaskState, TaskStatus,
+    Tracker,
 };
 use crate::worker::{run_worker, StopSignals, WorkerOptions};
 
@@ -171,6 +172,8 @@ struct Run {
     cancelling: bool,
     /// When a cancelled batch stops waiting for pages still out.
     cancel_deadline: Option<Instant>,
+    /// Another owner took the batch over: this one stops and tells nobody.
+    superseded: bool,
 }
 
 impl Run {
@@ -216,6 +219,7 @@ impl Run {
             dirty: true,
             cancelling: false,
             cancel_deadline: None,
+            superseded: false,
         })
     }
 
@@ -291,6 +295,17 @@ impl Run {
             // in, or when they have had time enough (their worker may be dead).
             if self.in_flight.is_empty() && (self.pending.is_empty() || self.cancelling) {
                 break;
+            }
+            if self.superseded {
+                self.stop_workers().await;
+                return Err(crate::Error::new(
+                    crate::ErrorKind::BatchRunning,
+                    format!(
+                        "batch {} was taken over by another process while this one was not \
+                         answering; that process finishes it",
+                        self.batch.record.task_id
+                    ),
+                ));
             }
             if self.cancel_deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                 warn!(task_id = %self.batch.record.task_id, pages = self.in_flight.len(), "cancelled without waiting longer for pages still out");
@@ -491,6 +506,22 @@ impl Run {
             let Some((page, attempt)) = self.pending.pop_front() else {
                 break;
             };
+            // A page too large to be a scan is failed before it is read
+            // into memory or sent anywhere.
+            let limit = kdesk_ocr::ImageLimits::default().max_bytes;
+            if let Ok(metadata) = tokio::fs::metadata(&page.path).await {
+                if metadata.len() > limit {
+                    let reason = format!(
+                        "page '{}' is {} MB, more than the {} MB a page may have; scan it at a \
+                         lower resolution or save it compressed",
+                        page.path.display(),
+                        metadata.len() / 1_000_000,
+                        limit / 1_000_000
+                    );
+                    self.fail_for_good(&page, reason, attempt);
+                    continue;
+                }
+            }
             let image = match tokio::fs::read(&page.path).await {
                 Ok(image) => image,
                 Err(error) => {
@@ -613,7 +644,13 @@ impl Run {
             };
         if let Some(_since) = self.redis_down_since {
             if now >= self.next_reconnect {
-                match self.redis().ping().await {
+                // The first call after an outage returns the connection's
+                // old error: a second one tells whether Redis is back.
+                let answered = match self.redis().ping().await {
+                    Ok(()) => Ok(()),
+                    Err(_) => self.redis().ping().await,
+                };
+                match answered {
                     Ok(()) => self.recover(now).await,
                     Err(_) => {
                         self.reconnect_delay = (self.reconnect_delay * 2).min(MAX_RECONNECT_DELAY);
@@ -629,9 +666,13 @@ impl Run {
             self.next_heartbeat = now + HEARTBEAT;
             let kept = self.batch.tracker.keep_alive(&self.batch.record, &self.batch.owner).await;
             match kept {
-                Ok(true) => {}
-                Ok(false) => {
-                    warn!(task_id = %self.batch.record.task_id, "another application's record stands under this project's key; ours is not written over")
+                Ok(KeptAlive::Kept) => {}
+                Ok(KeptAlive::RecordTaken) => {
+                    warn!(task_id = %self.batch.record.task_id, "another batch's record stands under this project's key; ours is not written over")
+                }
+                Ok(KeptAlive::LeaseLost) => {
+                    warn!(task_id = %self.batch.record.task_id, "another process took this batch over while this one was not answering; stopping");
+                    self.superseded = true;
                 }
                 Err(error) => self.degrade(&error),
             }
@@ -707,6 +748,17 @@ impl Run {
         self.dirty = true;
     }
 
+    /// Stops this process's workers on the Redis queue and the local queues.
+    async fn stop_workers(&mut self) {
+        if let Transport::Redis { stop, workers, .. } = &mut self.transport {
+            stop.now.cancel();
+            for worker in workers.drain(..) {
+                let _ = worker.await;
+            }
+        }
+        self.draining = None;
+    }
+
     async fn finish(&mut self) -> Result<TaskStatus> {
         let cancelled = self.cancelling;
         let snapshot = &mut self.batch.snapshot;
@@ -716,12 +768,7 @@ impl Run {
         snapshot.state = outcome.state();
         snapshot.finished_at = Some(Utc::now());
         snapshot.running_locally = 0;
-        if let Transport::Redis { stop, workers, .. } = &mut self.transport {
-            stop.now.cancel();
-            for worker in workers.drain(..) {
-                let _ = worker.await;
-            }
-        }
+        self.stop_workers().await;
         self.batch.local.save(&self.batch.record, &self.batch.snapshot)?;
 
         // Redis is told last; if it cannot be told now, the next run of

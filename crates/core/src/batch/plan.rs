@@ -9,7 +9,7 @@ use serde::Serialize;
 use kdesk_library::{Page, Project};
 use kdesk_ocr::read_output_meta;
 
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 
 /// A page the batch will not recognise, with the reason shown before it starts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -30,6 +30,11 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A plan of no pages, for a batch known only by its record.
+    pub fn empty() -> Plan {
+        Plan { to_run: Vec::new(), already_done: Vec::new(), skipped: Vec::new(), total: 0 }
+    }
+
     /// Sorts the pages of `project` for a batch with this engine and language.
     /// `resumed_task` names the task being resumed, whose outputs count as done.
     pub fn make(
@@ -41,6 +46,24 @@ impl Plan {
         only_pages: Option<&[String]>,
     ) -> Result<Plan> {
         let pages = project.pages()?;
+        if let Some(only) = only_pages {
+            let unknown: Vec<&str> = only
+                .iter()
+                .filter(|id| !pages.iter().any(|page| &page.id == *id))
+                .map(String::as_str)
+                .collect();
+            if !unknown.is_empty() || only.is_empty() {
+                let known: Vec<&str> = pages.iter().take(5).map(|page| page.id.as_str()).collect();
+                let message = format!(
+                    "project '{}' has no page {}; pages are named after their image files \
+                     without the extension (for example {})",
+                    project.slug,
+                    unknown.iter().map(|id| format!("'{id}'")).collect::<Vec<_>>().join(", "),
+                    known.join(", ")
+                );
+                return Err(Error::new(ErrorKind::InvalidInput, message));
+            }
+        }
         let output_dir = project.output_dir();
         let mut plan = Plan {
             to_run: Vec::new(),

@@ -263,36 +263,28 @@ pub struct TakenJob {
     pub deliveries: u64,
 }
 
-/// Reads up to one new job from any of `task_ids`' streams, blocking up to `block`.
+/// Reads up to one new job of one task, waiting up to `block` (zero: not
+/// at all). One stream per read: a read over several streams hands out one
+/// entry per stream, and a worker can work on only one.
 pub async fn take_new(
     redis: &Redis,
-    blocking: &mut ConnectionManager,
+    connection: &mut ConnectionManager,
     consumer: &str,
-    task_ids: &[String],
+    task_id: &str,
     block: Duration,
 ) -> Result<Option<TakenJob>> {
-    if task_ids.is_empty() {
-        return Ok(None);
-    }
+    let stream = keys::jobs(task_id);
     let mut read = redis::cmd("XREADGROUP");
-    read.arg("GROUP")
-        .arg(keys::WORKER_GROUP)
-        .arg(consumer)
-        .arg("COUNT")
-        .arg(1)
-        .arg("BLOCK")
-        .arg(block.as_millis() as u64)
-        .arg("STREAMS");
-    for task_id in task_ids {
-        read.arg(keys::jobs(task_id));
+    read.arg("GROUP").arg(keys::WORKER_GROUP).arg(consumer).arg("COUNT").arg(1);
+    if !block.is_zero() {
+        read.arg("BLOCK").arg(block.as_millis() as u64);
     }
-    for _ in task_ids {
-        read.arg(">");
-    }
-    let call = read.query_async::<Value>(blocking);
+    read.arg("STREAMS").arg(&stream).arg(">");
+    let call = read.query_async::<Value>(connection);
     let reply = match tokio::time::timeout(block + Duration::from_secs(3), call).await {
         Ok(Err(error)) if matches!(error.code(), Some("UNBLOCKED" | "NOGROUP")) => {
-            let message = "a batch's queue is gone (it ended, or Redis lost it)";
+            let message =
+                format!("the queue of batch {task_id} is gone (it ended, or Redis lost it)");
             return Err(crate::Error::with_source(crate::ErrorKind::TaskNotFound, message, error));
         }
         Ok(reply) => reply.map_err(|error| redis.target().error(error))?,

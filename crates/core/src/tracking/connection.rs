@@ -156,19 +156,22 @@ fn is_auth_error(error: &redis::RedisError) -> bool {
 }
 
 /// Replaces the password (and a lone user-info part) of a URL with `***`.
+/// The user-info ends at the last `@` before any query, so a password
+/// holding `/` or `@` is hidden whole.
 fn redact(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_string();
     };
     let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else {
+    let before_query = rest.find('?').unwrap_or(rest.len());
+    let Some(at) = rest[..before_query].rfind('@') else {
         return url.to_string();
     };
-    let user_info = &authority[..at];
+    let user_info = &rest[..at];
     let hidden = match user_info.split_once(':') {
-        Some((user, _password)) if !user.is_empty() => format!("{user}:***"),
+        Some((user, _password)) if !user.is_empty() && !user.contains('/') => {
+            format!("{user}:***")
+        }
         _ => "***".to_string(),
     };
     format!("{}{}@{}", &url[..scheme_end + 3], hidden, &rest[at + 1..])
@@ -269,6 +272,21 @@ mod tests {
         assert_eq!(error.kind(), ErrorKind::InvalidRedisUrl);
         assert!(error.to_string().contains("redis://host:6379/0"), "{error}");
         assert!(!error.to_string().contains("pw@"), "{error}");
+    }
+
+    /// Regression: a password holding '/' was printed whole, because the
+    /// user-info was taken to end at the first '/'.
+    #[test]
+    fn password_with_slash_or_at_is_hidden_whole() {
+        for url in ["redis://:pa/ss@127.0.0.1:6379/0", "redis://u:p@ss/w@host:1/0"] {
+            let shown = redact(url);
+            assert!(!shown.contains("pa/ss") && !shown.contains("ss/w"), "{shown}");
+            assert!(shown.ends_with("/0"), "{shown}");
+        }
+        let error = RedisTarget::parse("redis://:pa/ss@127.0.0.1:6379/0");
+        if let Err(error) = error {
+            assert!(!error.to_string().contains("pa/ss"), "{error}");
+        }
     }
 
     #[test]

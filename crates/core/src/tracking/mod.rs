@@ -24,6 +24,16 @@ pub use status::{FailedPage, Outcome, Source, TaskSnapshot, TaskState, TaskStatu
 use crate::error::Result;
 use crate::owner::Owner;
 
+/// What came of renewing a running batch's hold on Redis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeptAlive {
+    Kept,
+    /// Another owner took the batch over (this one was frozen past its lease).
+    LeaseLost,
+    /// Another batch's record now stands under the project's key.
+    RecordTaken,
+}
+
 /// What came of trying to start a batch on a project.
 #[derive(Debug)]
 pub enum Claim {
@@ -60,15 +70,31 @@ end
 return 0
 "#;
 
-/// Keeps our record alive: refreshes its expiry if it is still ours, writes
-/// it again if Redis lost it, leaves it alone if someone else's is there.
-const KEEP_RECORD: &str = r#"
-local current = redis.call('GET', KEYS[1])
-if current == ARGV[1] then
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
+/// Deletes a key only if it does not hold a string (junk of another type).
+const DELETE_IF_NOT_STRING: &str = r#"
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind ~= 'string' and kind ~= 'none' then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"#;
+
+/// Renews the owner's lease if it is still ours (or lapsed unclaimed),
+/// then keeps the record alive: refreshes its expiry if it is still ours,
+/// writes it again if Redis lost it, leaves alone someone else's.
+/// Returns -1 when another owner holds the lease.
+const KEEP_ALIVE: &str = r#"
+local lease = redis.call('GET', KEYS[1])
+if lease and lease ~= ARGV[1] then
+  return -1
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+local current = redis.call('GET', KEYS[2])
+if current == ARGV[3] then
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
   return 1
 elseif not current then
-  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
   return 2
 end
 return 0
@@ -87,7 +113,8 @@ return 0
 /// A task's hash, the number of its jobs held by workers and its owner's
 /// lease, in one call.
 const TASK_STATUS: &str = r#"
-local fields = redis.call('HGETALL', KEYS[1])
+local ok, fields = pcall(redis.call, 'HGETALL', KEYS[1])
+if not ok then fields = {} end
 local running = 0
 if redis.call('EXISTS', KEYS[2]) == 1 then
   local ok, pending = pcall(redis.call, 'XPENDING', KEYS[2], ARGV[1])
@@ -120,7 +147,18 @@ impl Tracker {
     ) -> Result<Option<(TaskRecord, Option<TaskStatus>)>> {
         let key = keys::record(slug);
         let mut connection = self.redis.connection();
-        let raw: Option<Vec<u8>> = self.redis.call(connection.get(&key)).await?;
+        let raw: Option<Vec<u8>> = match self.redis.call(connection.get(&key)).await {
+            Ok(raw) => raw,
+            Err(error) if error.kind() == crate::ErrorKind::RedisCommand => {
+                // Not a string at all (a list, a hash…): junk of another kind.
+                warn!(key = %key, error = %error, "removing a task record that is not a string");
+                let script = Script::new(DELETE_IF_NOT_STRING);
+                let call = async { script.key(&key).invoke_async::<i64>(&mut connection).await };
+                self.redis.call(call).await?;
+                return Ok(None);
+            }
+            Err(error) => return Err(error),
+        };
         let Some(raw) = raw else {
             return Ok(None);
         };
@@ -240,30 +278,31 @@ impl Tracker {
     }
 
     /// Renews the owner's lease and keeps the record alive past 24 hours
-    /// (or writes it again after Redis lost it). Returns false when another
-    /// application's record now stands under the key.
-    pub async fn keep_alive(&self, record: &TaskRecord, owner: &Owner) -> Result<bool> {
+    /// (or writes it again after Redis lost it).
+    pub async fn keep_alive(&self, record: &TaskRecord, owner: &Owner) -> Result<KeptAlive> {
         let mut connection = self.redis.connection();
-        let lease = connection.set_ex::<_, _, ()>(
-            keys::owner(&record.task_id),
-            owner.to_string(),
-            keys::OWNER_LEASE_SECONDS,
-        );
-        self.redis.call(lease).await?;
-        let script = Script::new(KEEP_RECORD);
+        let script = Script::new(KEEP_ALIVE);
         let keep = async {
             script
+                .key(keys::owner(&record.task_id))
                 .key(keys::record(&record.project_slug))
+                .arg(owner.to_string())
+                .arg(keys::OWNER_LEASE_SECONDS)
                 .arg(record.to_json())
                 .arg(keys::RECORD_TTL_SECONDS)
                 .invoke_async::<i64>(&mut connection)
                 .await
         };
         let kept = self.redis.call(keep).await?;
-        if kept == 2 {
-            info!(task_id = %record.task_id, "wrote the task record again after Redis lost it");
-        }
-        Ok(kept != 0)
+        Ok(match kept {
+            -1 => KeptAlive::LeaseLost,
+            0 => KeptAlive::RecordTaken,
+            2 => {
+                info!(task_id = %record.task_id, "wrote the task record again after Redis lost it");
+                KeptAlive::Kept
+            }
+            _ => KeptAlive::Kept,
+        })
     }
 
     /// Ends a batch: its final state stays readable for a day, its record
@@ -365,8 +404,14 @@ impl Tracker {
         slugs.dedup();
         let mut statuses = Vec::with_capacity(slugs.len());
         for slug in slugs {
-            if let Some(status) = self.project_status(&slug).await? {
-                statuses.push(status);
+            // One unreadable batch must not hide the others.
+            match self.project_status(&slug).await {
+                Ok(Some(status)) => statuses.push(status),
+                Ok(None) => {}
+                Err(error) if error.kind() == crate::ErrorKind::RedisCommand => {
+                    warn!(slug = %slug, error = %error, "skipping a batch whose state cannot be read");
+                }
+                Err(error) => return Err(error),
             }
         }
         Ok(statuses)
@@ -381,6 +426,13 @@ impl Tracker {
             .publish(keys::EVENTS_CHANNEL, task_id)
             .ignore();
         self.redis.call(pipe.query_async::<()>(&mut connection)).await
+    }
+
+    /// Forgets a cancel request (its batch is being resumed on purpose).
+    pub async fn clear_cancel(&self, task_id: &str) -> Result<()> {
+        let mut connection = self.redis.connection();
+        let clear = connection.hdel::<_, _, ()>(keys::task(task_id), "cancel_requested");
+        self.redis.call(clear).await
     }
 
     pub async fn cancel_requested(&self, task_id: &str) -> Result<bool> {
