@@ -81,6 +81,7 @@ fn snapshot_of(record: &TaskRecord, index: usize) -> TaskSnapshot {
         failed_pages: Vec::new(),
         finished_at: None,
         owner: "bench:1".to_string(),
+        force: false,
     }
 }
 

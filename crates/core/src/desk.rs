@@ -194,16 +194,19 @@ impl Desk {
 
         // Claimed on this computer first: two starts at once here, with
         // Redis down, must not both win either.
-        let placeholder = new_snapshot(&wanted, &Plan::empty(), &self.owner);
+        let force_before = interrupted.as_ref().is_some_and(|(_, snapshot)| snapshot.force);
+        let placeholder = new_snapshot(&wanted, &Plan::empty(), &self.owner, force_before);
         if let Some(running) = self.local.claim(&wanted, &placeholder)? {
             return Err(busy_error(&running.status(0, Source::LocalRecord, Utc::now())));
         }
 
         let mut claimed = None;
+        let mut took_over_force = false;
         for _attempt in 0..3 {
             match self.tracker.claim(&wanted, &self.owner).await {
                 Ok(Claim::Started) => claimed = Some((wanted.clone(), true)),
                 Ok(Claim::TookOver { record, snapshot }) => {
+                    took_over_force = snapshot.as_ref().is_some_and(|s| s.force);
                     let local = self.local.batch(&record.task_id)?;
                     if let Some(local) = local.filter(|local| local.state.is_finished()) {
                         // It ended while Redis was unreachable: say so, then claim again.
@@ -211,8 +214,9 @@ impl Desk {
                         continue;
                     }
                     if !continues(&record, &options) {
-                        let snapshot = snapshot
-                            .unwrap_or_else(|| new_snapshot(&record, &Plan::empty(), &self.owner));
+                        let snapshot = snapshot.unwrap_or_else(|| {
+                            new_snapshot(&record, &Plan::empty(), &self.owner, false)
+                        });
                         self.close_as_cancelled(&record, snapshot).await?;
                         continue;
                     }
@@ -254,16 +258,19 @@ impl Desk {
             }
         }
         let resumed_task = resumed.then_some(record.task_id.as_str());
+        // A resumed `--force` batch goes on redoing pages.
+        let force = options.force || (resumed && (force_before || took_over_force));
         let plan = Plan::make(
             &project,
             &record.engine,
             &record.language,
-            options.force,
+            force,
             resumed_task,
             options.only_pages.as_deref(),
         )?;
 
-        let mut snapshot = new_snapshot(&record, &plan, &self.owner);
+        let options = BatchOptions { force, ..options };
+        let mut snapshot = new_snapshot(&record, &plan, &self.owner, force);
         let failed_before = if resumed {
             let pages = self.local.pages(&record.task_id)?;
             let failed: Vec<_> = pages.values().filter(|p| p.state == "failed").collect();

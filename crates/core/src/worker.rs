@@ -228,12 +228,21 @@ impl Worker {
                 .redis
                 .call(redis::AsyncCommands::exists(&mut connection, keys::jobs(&task_id)))
                 .await?;
-            if exists {
-                if !self.tasks.contains(&task_id) {
-                    streams::join(&self.redis, &task_id).await?;
-                }
-                ready.push(task_id);
+            if !exists || self.avoided.contains_key(&task_id) {
+                continue;
             }
+            if !self.tasks.contains(&task_id) {
+                match streams::join(&self.redis, &task_id).await {
+                    Ok(()) => {}
+                    Err(error) if error.kind() == crate::ErrorKind::RedisCommand => {
+                        warn!(worker = %self.options.name, task_id = %task_id, error = %error, "leaving a batch whose queue cannot be read for a minute");
+                        self.avoided.insert(task_id, Instant::now() + AVOID_FOR);
+                        continue;
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            ready.push(task_id);
         }
         if ready != self.tasks {
             debug!(worker = %self.options.name, tasks = ?ready, "active batches changed");

@@ -798,7 +798,12 @@ impl Run {
 }
 
 /// A fresh snapshot for a batch about to start.
-pub(crate) fn new_snapshot(record: &TaskRecord, plan: &Plan, owner: &Owner) -> TaskSnapshot {
+pub(crate) fn new_snapshot(
+    record: &TaskRecord,
+    plan: &Plan,
+    owner: &Owner,
+    force: bool,
+) -> TaskSnapshot {
     TaskSnapshot {
         task_id: record.task_id.clone(),
         project_slug: record.project_slug.clone(),
@@ -818,5 +823,6 @@ pub(crate) fn new_snapshot(record: &TaskRecord, plan: &Plan, owner: &Owner) -> T
         failed_pages: Vec::new(),
         finished_at: None,
         owner: owner.to_string(),
+        force,
     }
 }

@@ -148,6 +148,10 @@ pub struct TaskSnapshot {
     pub finished_at: Option<DateTime<Utc>>,
     /// `host:pid` of the process that writes the results into the project.
     pub owner: String,
+    /// Pages that already had text were to be done again (`--force`); a
+    /// resumed batch keeps this.
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// Failed pages beyond this many are counted but not listed in Redis.
@@ -177,6 +181,7 @@ impl TaskSnapshot {
             ("failed_pages", serde_json::to_string(listed).unwrap_or_default()),
             ("finished_at", self.finished_at.as_ref().map(rfc3339).unwrap_or_default()),
             ("owner", self.owner.clone()),
+            ("force", if self.force { "1" } else { "0" }.to_string()),
         ]
     }
 
@@ -207,6 +212,7 @@ impl TaskSnapshot {
             failed_pages: serde_json::from_str(fields.get("failed_pages")?).ok()?,
             finished_at: time("finished_at"),
             owner: text("owner").unwrap_or_default(),
+            force: fields.get("force").is_some_and(|flag| flag == "1"),
         })
     }
 
@@ -375,6 +381,7 @@ mod tests {
             }],
             finished_at: None,
             owner: "host:1".into(),
+            force: true,
         }
     }
 
@@ -385,6 +392,7 @@ mod tests {
             original.to_fields().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         let read = TaskSnapshot::from_fields(&fields).unwrap();
         assert_eq!(read.failed_pages, original.failed_pages);
+        assert!(read.force);
         assert_eq!(read.done, 3);
         assert_eq!(read.state, TaskState::Progress);
         assert_eq!(

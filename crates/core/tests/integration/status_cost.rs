@@ -41,6 +41,7 @@ fn snapshot(task_id: &str, slug: &str, state: TaskState) -> TaskSnapshot {
         failed_pages: Vec::new(),
         finished_at: None,
         owner: "elsewhere:1:cafe".to_string(),
+        force: false,
     }
 }
 
