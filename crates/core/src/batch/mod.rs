@@ -182,13 +182,15 @@ impl Run {
         progress: watch::Sender<TaskStatus>,
         stop: CancellationToken,
     ) -> Result<Run> {
-        let pending: VecDeque<(Page, u32)> = batch
+        let mut pages: Vec<Page> = batch
             .plan
             .to_run
             .iter()
             .filter(|p| !batch.failed_before.contains(&p.id))
-            .map(|p| (p.clone(), 1))
+            .cloned()
             .collect();
+        largest_first(&mut pages);
+        let pending: VecDeque<(Page, u32)> = pages.into_iter().map(|p| (p, 1)).collect();
         let mut finished: HashSet<String> = batch.plan.already_done.iter().cloned().collect();
         finished.extend(batch.failed_before.iter().cloned());
         let transport = if batch.redis_live {
@@ -795,6 +797,28 @@ impl Run {
         self.progress.send_replace(status.clone());
         Ok(status)
     }
+}
+
+/// Orders pages so that the biggest are recognised first: with a few
+/// workers, a big page started last would keep one busy while the others
+/// idle at the end of the batch. Size is the pixel count from the image's
+/// header (the file size when the header cannot be read); equal sizes keep
+/// page order.
+fn largest_first(pages: &mut [Page]) {
+    let mut sized: Vec<(u64, usize)> = pages
+        .iter()
+        .enumerate()
+        .map(|(index, page)| {
+            let pixels = imagesize::size(&page.path)
+                .map(|size| size.width as u64 * size.height as u64)
+                .or_else(|_| std::fs::metadata(&page.path).map(|m| m.len()))
+                .unwrap_or(0);
+            (pixels, index)
+        })
+        .collect();
+    sized.sort_by_key(|&(pixels, index)| (std::cmp::Reverse(pixels), index));
+    let ordered: Vec<Page> = sized.iter().map(|&(_, index)| pages[index].clone()).collect();
+    pages.clone_from_slice(&ordered);
 }
 
 /// A fresh snapshot for a batch about to start.
