@@ -39,6 +39,9 @@ struct Args {
     /// Criterion's output folder (target/criterion), to quote its status estimates.
     #[arg(long)]
     criterion: Option<PathBuf>,
+    /// Measure nothing: write report.md again from this raw.json (into --out).
+    #[arg(long, value_name = "RAW_JSON")]
+    render: Option<PathBuf>,
 }
 
 fn main() {
@@ -61,6 +64,14 @@ fn main() {
 }
 
 fn run(args: &Args) -> Result<PathBuf> {
+    if let Some(raw) = &args.render {
+        let bytes = std::fs::read(raw).map_err(|e| Error::io("read", raw, e))?;
+        let report: Report = serde_json::from_slice(&bytes).map_err(|e| {
+            let message = format!("'{}' is not a raw.json of this version: {e}", raw.display());
+            Error::with_source(ErrorKind::Io, message, e)
+        })?;
+        return write_report(&args.out, &report);
+    }
     let started = Instant::now();
     let machine = Machine::describe();
     let reps = args.reps.unwrap_or(if args.quick { 1 } else { 3 }).max(1);

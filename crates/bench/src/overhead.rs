@@ -15,7 +15,7 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::corpus::Project;
 use crate::error::{Error, ErrorKind, Result};
@@ -23,7 +23,7 @@ use crate::monitor::{Counted, Monitor};
 use crate::throughput::{run_a, ProjectRun, Tools};
 
 /// One batch's core-seconds, split by what the cores were doing.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Breakdown {
     pub slug: String,
     pub pages: usize,
@@ -166,7 +166,7 @@ pub fn profile(tools: &Tools, projects: &[Project], shim: &Path) -> Result<Vec<B
 }
 
 /// Redis commands and round trips of one project's batch.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RedisCost {
     pub slug: String,
     pub pages: usize,

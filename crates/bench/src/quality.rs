@@ -7,12 +7,12 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::corpus::Project;
 
 /// Errors against the ground truth over the pages that have one.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Cer {
     pub distance: u64,
     pub length: u64,

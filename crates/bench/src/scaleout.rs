@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::corpus::{copy_into_library, Project};
 use crate::error::{Error, ErrorKind, Result};
@@ -37,7 +37,7 @@ const WORKER_LOG: &str = "warn,kdesk_core::queue=debug,kdesk_core::worker=info";
 const CLAIM_LINE: &str = "claimed a page abandoned by another worker";
 
 /// How the batches are submitted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Submission {
     /// Each project's batch starts when the previous one has ended.
     OneByOne,
@@ -46,7 +46,7 @@ pub enum Submission {
 }
 
 /// One scale-out run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ScaleRun {
     pub submission: Submission,
     pub workers: usize,

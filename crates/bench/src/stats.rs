@@ -4,10 +4,10 @@
 //! with fewer than 100 samples the p99 is the largest one; the summary
 //! keeps the sample count so the report can say so.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Median, p99, spread and count of a set of samples.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub count: usize,
     pub min: f64,

@@ -13,7 +13,7 @@
 use std::time::Instant;
 
 use chrono::Utc;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use kdesk_core::tracking::{keys, Redis, RedisTarget, TaskRecord, TaskSnapshot, Tracker};
 use kdesk_core::TaskState;
@@ -168,7 +168,7 @@ impl Picker {
 }
 
 /// The two look-ups at one number of tasks.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StatusFigures {
     pub tasks: usize,
     pub seed_seconds: f64,

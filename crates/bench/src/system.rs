@@ -9,10 +9,10 @@
 use std::process::Command;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What the report says about the machine and the software measured.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Machine {
     pub date: String,
     pub cpu: String,
@@ -93,7 +93,7 @@ pub struct LoadSampler {
 }
 
 /// How busy the machine was with other programs during a section.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OtherLoad {
     /// Percent of all cores used by processes that are not ours.
     pub other_cpu_percent: f64,

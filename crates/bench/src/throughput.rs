@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::corpus::{copy_into_library, Project};
 use crate::error::{Error, ErrorKind, Result};
@@ -38,7 +38,7 @@ pub struct Tools {
     pub work: PathBuf,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Mode {
     A,
     B,
@@ -58,7 +58,7 @@ impl Mode {
 }
 
 /// One mode over one project, once.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProjectRun {
     pub mode: Mode,
     pub rep: usize,
