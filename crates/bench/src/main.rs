@@ -136,18 +136,30 @@ fn run(args: &Args) -> Result<PathBuf> {
 
     // 3. Scale-out: batches one by one, then all at once (three pages each:
     // several streams per worker make each page wait out the claim time).
+    // A run the product fails is reported and the benchmark goes on.
     let sampler = LoadSampler::start(redis_pid);
     let mut scale = Vec::new();
+    let mut failures = Vec::new();
+    let mut keep = |run: Result<scaleout::ScaleRun>, what: String| match run {
+        Ok(run) => scale.push(run),
+        Err(error) if matches!(error.kind(), ErrorKind::Check | ErrorKind::Process) => {
+            tracing::warn!(%what, %error, "a scale-out run failed; going on");
+            failures.push(format!("{what}: {error}"));
+        }
+        Err(error) => failures.push(format!("{what}: {error}")),
+    };
     for workers in [1, 2, 4] {
         for rep in 0..reps {
-            scale.push(scaleout::run(&tools, &projects, Submission::OneByOne, workers, rep)?);
+            let run = scaleout::run(&tools, &projects, Submission::OneByOne, workers, rep);
+            keep(run, format!("scale-out one by one, {workers} workers, repetition {rep}"));
         }
     }
     other_load.insert("3 scale-out, one batch at a time".to_string(), sampler.finish());
     let sampler = LoadSampler::start(redis_pid);
     let few = corpus::projects(&corpus_dir, Some(3))?;
     for workers in [1, 2, 4] {
-        scale.push(scaleout::run(&tools, &few, Submission::AllAtOnce, workers, 0)?);
+        let run = scaleout::run(&tools, &few, Submission::AllAtOnce, workers, 0);
+        keep(run, format!("scale-out all at once, {workers} workers"));
     }
     other_load.insert("3 scale-out, all batches at once".to_string(), sampler.finish());
 
@@ -195,9 +207,20 @@ fn run(args: &Args) -> Result<PathBuf> {
         criterion: args.criterion.as_deref().map(report::read_criterion).unwrap_or_default(),
         scaleout: scale,
         other_load,
+        failures,
         total_seconds: started.elapsed().as_secs_f64(),
     };
-    write_report(&args.out, &report)
+    let written = write_report(&args.out, &report)?;
+    if !report.failures.is_empty() {
+        let message = format!(
+            "{} run(s) failed a check (listed at the end of '{}'): {}",
+            report.failures.len(),
+            written.display(),
+            report.failures.join("; ")
+        );
+        return Err(Error::new(ErrorKind::Check, message));
+    }
+    Ok(written)
 }
 
 /// CER of each mode's first repetition; the run fails if A's text is worse

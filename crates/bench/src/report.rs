@@ -76,6 +76,9 @@ pub struct Report {
     pub scaleout: Vec<ScaleRun>,
     /// Other programs' CPU during each section.
     pub other_load: BTreeMap<String, OtherLoad>,
+    /// Runs that failed a correctness check, with why; the others went on.
+    #[serde(default)]
+    pub failures: Vec<String>,
     pub total_seconds: f64,
 }
 
@@ -180,6 +183,13 @@ impl Report {
         self.write_scaleout(&mut out);
         self.write_memory(&mut out);
         self.write_targets(&mut out);
+        if !self.failures.is_empty() {
+            out.push_str("## Failed runs\n\n");
+            for failure in &self.failures {
+                out.push_str(&format!("- {}\n", failure.replace('\n', " ")));
+            }
+            out.push('\n');
+        }
         out
     }
 
@@ -585,7 +595,11 @@ impl Report {
             );
         }
         let lost: usize = self.scaleout.iter().map(|r| r.lost + r.twice).sum();
-        row("scale-out: nothing lost or done twice", format!("{lost} pages"), Some(lost == 0));
+        row(
+            "scale-out: nothing lost or done twice",
+            format!("{lost} pages, {} failed runs", self.failures.len()),
+            Some(lost == 0 && self.failures.is_empty()),
+        );
         out.push('\n');
     }
 }

@@ -78,9 +78,14 @@ pub fn run(
     if dir.exists() {
         std::fs::remove_dir_all(&dir).map_err(|e| Error::io("clear", &dir, e))?;
     }
-    let library = dir.join("library");
+    // Batches at once get a library each, as on separate computers: owners
+    // sharing one library would also measure its local record's locking.
+    let library_of = |project: &Project| match submission {
+        Submission::OneByOne => dir.join("library"),
+        Submission::AllAtOnce => dir.join(format!("library-{}", project.slug)),
+    };
     for project in projects {
-        copy_into_library(project, &library)?;
+        copy_into_library(project, &library_of(project))?;
     }
 
     // The farm first, ready before any batch exists.
@@ -99,7 +104,7 @@ pub fn run(
             .stderr(create(&log)?);
         farm.push((measure::start(&mut command, true)?, log));
     }
-    let result = submit_and_check(tools, projects, submission, &library, &dir, &farm);
+    let result = submit_and_check(tools, projects, submission, &library_of, &dir, &farm);
 
     // Stop the farm whatever happened: SIGINT, then wait for each.
     let mut worker_peak_kb = Vec::with_capacity(workers);
@@ -116,7 +121,7 @@ pub fn run(
     let pages: usize = projects.iter().map(|p| p.pages.len()).sum();
     let mut lost = 0;
     for project in projects {
-        let output = library.join(&project.slug).join("ocr");
+        let output = library_of(project).join(&project.slug).join("ocr");
         lost += project
             .pages
             .iter()
@@ -167,7 +172,7 @@ fn submit_and_check(
     tools: &Tools,
     projects: &[Project],
     submission: Submission,
-    library: &Path,
+    library_of: &dyn Fn(&Project) -> std::path::PathBuf,
     dir: &Path,
     farm: &[(Running, std::path::PathBuf)],
 ) -> Result<(f64, HashMap<String, String>)> {
@@ -178,12 +183,12 @@ fn submit_and_check(
     let finished: Vec<Result<Measured>> = match submission {
         Submission::OneByOne => projects
             .iter()
-            .map(|project| owner(tools, project, library, dir).and_then(Running::wait))
+            .map(|project| owner(tools, project, &library_of(project), dir).and_then(Running::wait))
             .collect(),
         Submission::AllAtOnce => {
             let owners = projects
                 .iter()
-                .map(|project| owner(tools, project, library, dir))
+                .map(|project| owner(tools, project, &library_of(project), dir))
                 .collect::<Result<Vec<_>>>()?;
             std::thread::scope(|scope| {
                 let handles: Vec<_> =
