@@ -47,11 +47,7 @@ pub struct Error {
 impl Error {
     /// An error with no underlying cause.
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error {
-            kind,
-            message: message.into(),
-            source: None,
-        }
+        Error { kind, message: message.into(), source: None }
     }
 
     /// An error caused by `source`, which is kept for `Error::source`.
@@ -60,11 +56,7 @@ impl Error {
         message: impl Into<String>,
         source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
     ) -> Error {
-        Error {
-            kind,
-            message: message.into(),
-            source: Some(source.into()),
-        }
+        Error { kind, message: message.into(), source: Some(source.into()) }
     }
 
     /// An I/O failure on `path` while doing `what` (e.g. "write").
@@ -111,12 +103,8 @@ mod tests {
             ErrorKind::Unreadable,
             ErrorKind::LanguageMissing,
         ];
-        let transient = [
-            ErrorKind::Timeout,
-            ErrorKind::EngineFailed,
-            ErrorKind::EngineMissing,
-            ErrorKind::Io,
-        ];
+        let transient =
+            [ErrorKind::Timeout, ErrorKind::EngineFailed, ErrorKind::EngineMissing, ErrorKind::Io];
         for kind in permanent {
             assert!(Error::new(kind, "x").is_permanent(), "{kind:?}");
         }

@@ -64,11 +64,7 @@ pub struct ImageLimits {
 
 impl Default for ImageLimits {
     fn default() -> ImageLimits {
-        ImageLimits {
-            max_side: 32_000,
-            max_pixels: 200_000_000,
-            max_bytes: 256 * 1024 * 1024,
-        }
+        ImageLimits { max_side: 32_000, max_pixels: 200_000_000, max_bytes: 256 * 1024 * 1024 }
     }
 }
 
@@ -122,11 +118,7 @@ pub fn inspect(bytes: &[u8], name: &str, limits: &ImageLimits) -> Result<ImageIn
 
     let (width, height) = header_size(bytes, format, name)?;
     check_size(width, height, name, limits)?;
-    Ok(ImageInfo {
-        format,
-        width,
-        height,
-    })
+    Ok(ImageInfo { format, width, height })
 }
 
 /// Counts the frames (pages) of an image: the IFDs of a TIFF, 1 for every
@@ -229,10 +221,8 @@ fn describe_start(bytes: &[u8]) -> String {
         |t: &str| !t.trim().is_empty() && t.chars().all(|c| !c.is_control() || c.is_whitespace());
     match text {
         Some(text) if printable(text) => {
-            let one_line: String = text
-                .chars()
-                .map(|c| if c.is_whitespace() { ' ' } else { c })
-                .collect();
+            let one_line: String =
+                text.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).collect();
             let more = if bytes.len() > head.len() { "…" } else { "" };
             format!("\"{}{more}\"", one_line.trim_end())
         }
@@ -283,15 +273,9 @@ fn header_size(bytes: &[u8], format: ImageFormat, name: &str) -> Result<(u32, u3
 fn check_size(width: u32, height: u32, name: &str, limits: &ImageLimits) -> Result<()> {
     let pixels = u64::from(width) * u64::from(height);
     let problem = if width.max(height) > limits.max_side {
-        Some(format!(
-            "a side longer than the limit of {} pixels",
-            limits.max_side
-        ))
+        Some(format!("a side longer than the limit of {} pixels", limits.max_side))
     } else if pixels > limits.max_pixels {
-        Some(format!(
-            "more than the limit of {} pixels",
-            limits.max_pixels
-        ))
+        Some(format!("more than the limit of {} pixels", limits.max_pixels))
     } else {
         None
     };
@@ -405,11 +389,7 @@ mod tests {
             let here = bytes.len() as u32;
             bytes.extend_from_slice(&1u16.to_le_bytes());
             bytes.extend_from_slice(&[0; 12]);
-            let next = if i + 1 == frames {
-                0
-            } else {
-                here + 2 + 12 + 4
-            };
+            let next = if i + 1 == frames { 0 } else { here + 2 + 12 + 4 };
             bytes.extend_from_slice(&next.to_le_bytes());
         }
         bytes
@@ -423,24 +403,14 @@ mod tests {
     #[test]
     fn reads_format_and_size_from_a_png_header() {
         let info = inspect(&png_header(640, 480), "001.png", &ImageLimits::default()).unwrap();
-        assert_eq!(
-            info,
-            ImageInfo {
-                format: ImageFormat::Png,
-                width: 640,
-                height: 480
-            }
-        );
+        assert_eq!(info, ImageInfo { format: ImageFormat::Png, width: 640, height: 480 });
     }
 
     #[test]
     fn empty_file_is_not_an_image() {
         let (kind, message) = kind_and_message(inspect(b"", "x.png", &ImageLimits::default()));
         assert_eq!(kind, ErrorKind::NotAnImage);
-        assert_eq!(
-            message,
-            "page 'x.png' is empty (0 bytes); re-scan or re-export it"
-        );
+        assert_eq!(message, "page 'x.png' is empty (0 bytes); re-scan or re-export it");
     }
 
     #[test]
@@ -471,25 +441,16 @@ mod tests {
         let junk = [0u8, 1, 2, 3, 0xfe, 0xff, 7, 8, 9, 10, 11, 12, 13];
         let (kind, message) = kind_and_message(inspect(&junk, "x.tif", &ImageLimits::default()));
         assert_eq!(kind, ErrorKind::NotAnImage);
-        assert!(
-            message.contains("(starts with bytes 00 01 02 03 fe ff 07 08)"),
-            "{message}"
-        );
+        assert!(message.contains("(starts with bytes 00 01 02 03 fe ff 07 08)"), "{message}");
     }
 
     #[test]
     fn text_starting_with_bm_or_p1_is_not_an_image() {
         let limits = ImageLimits::default();
         let bmw = b"BMW service records for 2019, see folder";
-        assert_eq!(
-            kind_and_message(inspect(bmw, "a.bmp", &limits)).0,
-            ErrorKind::NotAnImage
-        );
+        assert_eq!(kind_and_message(inspect(bmw, "a.bmp", &limits)).0, ErrorKind::NotAnImage);
         let p1 = b"P1 is the first page of the book, and P2 the next";
-        assert_eq!(
-            kind_and_message(inspect(p1, "a.pbm", &limits)).0,
-            ErrorKind::Unreadable
-        );
+        assert_eq!(kind_and_message(inspect(p1, "a.pbm", &limits)).0, ErrorKind::Unreadable);
     }
 
     #[test]
@@ -497,10 +458,7 @@ mod tests {
         let gif = b"GIF89a\x10\0\x10\0\0\0\0";
         let (kind, message) = kind_and_message(inspect(gif, "x.gif", &ImageLimits::default()));
         assert_eq!(kind, ErrorKind::NotAnImage);
-        assert!(
-            message.contains("GIF image, which is not supported"),
-            "{message}"
-        );
+        assert!(message.contains("GIF image, which is not supported"), "{message}");
     }
 
     #[test]
@@ -508,19 +466,13 @@ mod tests {
         let cut = &png_header(640, 480)[..14];
         let (kind, message) = kind_and_message(inspect(cut, "x.png", &ImageLimits::default()));
         assert_eq!(kind, ErrorKind::Unreadable);
-        assert!(
-            message.starts_with("page 'x.png' looks like a PNG image"),
-            "{message}"
-        );
+        assert!(message.starts_with("page 'x.png' looks like a PNG image"), "{message}");
     }
 
     #[test]
     fn zero_width_is_unreadable() {
-        let (kind, _) = kind_and_message(inspect(
-            &png_header(0, 480),
-            "x.png",
-            &ImageLimits::default(),
-        ));
+        let (kind, _) =
+            kind_and_message(inspect(&png_header(0, 480), "x.png", &ImageLimits::default()));
         assert_eq!(kind, ErrorKind::Unreadable);
     }
 
@@ -539,21 +491,12 @@ mod tests {
         let (kind, message) =
             kind_and_message(inspect(&png_header(20_000, 20_000), "big.png", &limits));
         assert_eq!(kind, ErrorKind::TooLarge);
-        assert!(
-            message.contains("more than the limit of 200000000 pixels"),
-            "{message}"
-        );
+        assert!(message.contains("more than the limit of 200000000 pixels"), "{message}");
 
-        let small = ImageLimits {
-            max_bytes: 10,
-            ..limits
-        };
+        let small = ImageLimits { max_bytes: 10, ..limits };
         let (kind, message) = kind_and_message(inspect(&png_header(1, 1), "b.png", &small));
         assert_eq!(kind, ErrorKind::TooLarge);
-        assert!(
-            message.contains("33 bytes, more than the limit of 10 bytes"),
-            "{message}"
-        );
+        assert!(message.contains("33 bytes, more than the limit of 10 bytes"), "{message}");
     }
 
     #[test]

@@ -140,8 +140,7 @@ fn check_page_id(page_id: &str) -> Result<()> {
 
 fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
     let mut file = AtomicWriteFile::open(path).map_err(|e| Error::io("create", path, e))?;
-    file.write_all(contents)
-        .map_err(|e| Error::io("write", path, e))?;
+    file.write_all(contents).map_err(|e| Error::io("write", path, e))?;
     file.commit().map_err(|e| Error::io("save", path, e))
 }
 
@@ -181,25 +180,15 @@ mod tests {
         assert_eq!(read_output_meta(&dir, "007"), None);
         write_output(&dir, &recognition, &meta).unwrap();
 
-        assert_eq!(
-            std::fs::read_to_string(dir.join("007.txt")).unwrap(),
-            recognition.text
-        );
-        assert_eq!(
-            std::fs::read_to_string(dir.join("007.tsv")).unwrap(),
-            recognition.tsv
-        );
+        assert_eq!(std::fs::read_to_string(dir.join("007.txt")).unwrap(), recognition.text);
+        assert_eq!(std::fs::read_to_string(dir.join("007.tsv")).unwrap(), recognition.tsv);
         assert_eq!(read_output_meta(&dir, "007"), Some(meta));
         let mut names: Vec<String> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        assert_eq!(
-            names,
-            ["007.json", "007.tsv", "007.txt"],
-            "no temporary files left"
-        );
+        assert_eq!(names, ["007.json", "007.tsv", "007.txt"], "no temporary files left");
     }
 
     #[test]
@@ -257,10 +246,7 @@ mod tests {
             let (recognition, meta) = sample(bad);
             let err = write_output(tmp.path(), &recognition, &meta).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Io, "{bad:?}");
-            assert!(
-                err.to_string().contains(&format!("page id '{bad}'")),
-                "{err}"
-            );
+            assert!(err.to_string().contains(&format!("page id '{bad}'")), "{err}");
             assert_eq!(read_output_meta(tmp.path(), bad), None);
         }
         assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);

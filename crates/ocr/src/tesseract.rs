@@ -84,12 +84,7 @@ impl Tesseract {
 
         let languages = parse_languages(&probe(&binary, "--list-langs").await?);
         tracing::info!(binary = %binary.display(), %version, ?languages, "tesseract found");
-        Ok(Tesseract {
-            binary,
-            version,
-            languages,
-            page_timeout,
-        })
+        Ok(Tesseract { binary, version, languages, page_timeout })
     }
 
     /// The Tesseract version, e.g. "5.3.0".
@@ -175,9 +170,7 @@ impl Tesseract {
             .map_err(|e| Error::io("create a temporary folder for", Path::new(name), e))?;
         let page = dir.path().join(format!("page.{}", info.format.extension()));
         // tokio::fs::write copies the bytes and writes on the blocking pool.
-        tokio::fs::write(&page, image)
-            .await
-            .map_err(|e| Error::io("write", &page, e))?;
+        tokio::fs::write(&page, image).await.map_err(|e| Error::io("write", &page, e))?;
 
         // Run it, killing it at the time limit.
         let started = Instant::now();
@@ -203,20 +196,8 @@ impl Tesseract {
         remove_dir(dir).await;
         let (text, tsv) = outputs?;
         let (words, mean_confidence) = word_stats(&tsv);
-        tracing::debug!(
-            page = name,
-            words,
-            ?mean_confidence,
-            seconds,
-            "page recognised"
-        );
-        Ok(Recognition {
-            text,
-            tsv,
-            mean_confidence,
-            words,
-            seconds,
-        })
+        tracing::debug!(page = name, words, ?mean_confidence, seconds, "page recognised");
+        Ok(Recognition { text, tsv, mean_confidence, words, seconds })
     }
 
     /// Runs tesseract on `page` inside `dir` and waits for it, at most the
@@ -246,18 +227,13 @@ impl Tesseract {
             .kill_on_drop(true);
 
         let mut child = command.spawn().map_err(|e| {
-            let message = format!(
-                "could not start '{}' for page '{name}': {e}",
-                self.binary.display()
-            );
+            let message =
+                format!("could not start '{}' for page '{name}': {e}", self.binary.display());
             Error::with_source(ErrorKind::EngineMissing, message, e)
         })?;
         let pid = child.id();
         tracing::debug!(page = name, pid, "tesseract started");
-        let stderr = child
-            .stderr
-            .take()
-            .map(|pipe| tokio::spawn(read_capped(pipe)));
+        let stderr = child.stderr.take().map(|pipe| tokio::spawn(read_capped(pipe)));
 
         let status = match tokio::time::timeout(self.page_timeout, child.wait()).await {
             Ok(Ok(status)) => status,
@@ -290,10 +266,7 @@ impl Tesseract {
 /// The Debian package holding a language model, e.g. "chi_sim" →
 /// "tesseract-ocr-chi-sim".
 pub fn debian_package(language: &str) -> String {
-    format!(
-        "tesseract-ocr-{}",
-        language.to_ascii_lowercase().replace('_', "-")
-    )
+    format!("tesseract-ocr-{}", language.to_ascii_lowercase().replace('_', "-"))
 }
 
 /// Refuses a frame past the end of the file: Tesseract would silently
@@ -323,14 +296,13 @@ fn find_binary() -> Result<PathBuf> {
         return Err(Error::new(ErrorKind::EngineMissing, message));
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("tesseract"))
-        .find(|p| p.is_file())
-        .ok_or_else(|| {
+    std::env::split_paths(&path).map(|dir| dir.join("tesseract")).find(|p| p.is_file()).ok_or_else(
+        || {
             let message = "tesseract was not found; \
                  install it with `apt-get install tesseract-ocr tesseract-ocr-eng`";
             Error::new(ErrorKind::EngineMissing, message)
-        })
+        },
+    )
 }
 
 /// Runs `binary flag` and returns stdout and stderr together (versions
@@ -377,14 +349,10 @@ async fn probe(binary: &Path, flag: &str) -> Result<String> {
 
 /// "tesseract 5.3.0\n leptonica-1.82.0 …" → "5.3.0".
 fn parse_version(output: &str) -> Option<String> {
-    let first = output
-        .lines()
-        .find(|line| line.trim_start().starts_with("tesseract"))?;
+    let first = output.lines().find(|line| line.trim_start().starts_with("tesseract"))?;
     let version = first.split_whitespace().nth(1)?;
     let version = version.strip_prefix('v').unwrap_or(version);
-    version
-        .starts_with(|c: char| c.is_ascii_digit())
-        .then(|| version.to_string())
+    version.starts_with(|c: char| c.is_ascii_digit()).then(|| version.to_string())
 }
 
 /// The lines after the "List of available languages …" header, sorted.
@@ -543,10 +511,7 @@ mod tests {
     fn parses_the_version_line() {
         let out = "tesseract 5.3.0\n leptonica-1.82.0\n  libgif 5.2.1 : libjpeg 6b\n";
         assert_eq!(parse_version(out).as_deref(), Some("5.3.0"));
-        assert_eq!(
-            parse_version("tesseract v4.1.1-rc2\n").as_deref(),
-            Some("4.1.1-rc2")
-        );
+        assert_eq!(parse_version("tesseract v4.1.1-rc2\n").as_deref(), Some("4.1.1-rc2"));
         assert_eq!(parse_version("usage: something else\n"), None);
     }
 
@@ -578,11 +543,7 @@ mod tests {
         let err = engine.check_language("san+tam").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::LanguageMissing);
         assert!(err.to_string().contains("'tam' is not installed"), "{err}");
-        assert!(
-            err.to_string()
-                .contains("apt-get install tesseract-ocr-tam"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("apt-get install tesseract-ocr-tam"), "{err}");
 
         for bad in ["", "san+", "+eng"] {
             let err = engine.check_language(bad).unwrap_err();

@@ -10,10 +10,7 @@ use kdesk_ocr::{character_error_rate, Tesseract};
 /// OCRs `pages` of `project` with `language` and returns the CER over all
 /// of them together (total edits / total truth characters, as BASELINE.md).
 async fn project_cer(engine: &Tesseract, project: &str, pages: &[&str], language: &str) -> f64 {
-    let dir = common::corpus()
-        .join("projects")
-        .join(project)
-        .join("pages");
+    let dir = common::corpus().join("projects").join(project).join("pages");
     let mut edits = 0.0;
     let mut truth_chars = 0.0;
     for page in pages {
@@ -29,9 +26,7 @@ async fn project_cer(engine: &Tesseract, project: &str, pages: &[&str], language
         let truth = String::from_utf8(common::read(&dir.join(format!("{page}.gt.txt"))))
             .expect("ground truth is UTF-8");
 
-        let r = engine
-            .recognise(&common::read(&image), None, language, &name)
-            .await;
+        let r = engine.recognise(&common::read(&image), None, language, &name).await;
         let r = r.unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(r.words > 0 && r.mean_confidence.is_some(), "{name}: {r:?}");
 
@@ -47,10 +42,7 @@ async fn project_cer(engine: &Tesseract, project: &str, pages: &[&str], language
         truth_chars += length;
     }
     let cer = edits / truth_chars;
-    eprintln!(
-        "{project} ({language}): CER {:.2} % over {pages:?}",
-        cer * 100.0
-    );
+    eprintln!("{project} ({language}): CER {:.2} % over {pages:?}", cer * 100.0);
     cer
 }
 

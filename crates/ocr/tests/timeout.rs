@@ -31,10 +31,7 @@ fn children() -> Vec<(u32, String)> {
             continue;
         };
         let comm = stat[stat.find('(').map_or(0, |i| i + 1)..close].to_string();
-        let ppid = stat[close + 1..]
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse().ok());
+        let ppid = stat[close + 1..].split_whitespace().nth(1).and_then(|p| p.parse().ok());
         if ppid == Some(me) {
             found.push((pid, comm));
         }
@@ -53,9 +50,7 @@ fn timeout_kills_tesseract_and_leaves_no_process_or_files() {
 
     // Probe the engine first: its probes are tesseract children too.
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
-    let engine = runtime
-        .block_on(common::engine())
-        .with_page_timeout(Duration::from_millis(200));
+    let engine = runtime.block_on(common::engine()).with_page_timeout(Duration::from_millis(200));
     // 3312x2550, about 2 s of OCR.
     let bytes = common::read(&common::corpus().join("projects/en-mixed-scans/pages/003.tif"));
 
@@ -77,10 +72,8 @@ fn timeout_kills_tesseract_and_leaves_no_process_or_files() {
                     // A process being killed reads as an empty environment.
                     let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
                     if !env.is_empty() {
-                        environments.push(
-                            env.split(|&b| b == 0)
-                                .any(|var| var == b"OMP_THREAD_LIMIT=1"),
-                        );
+                        environments
+                            .push(env.split(|&b| b == 0).any(|var| var == b"OMP_THREAD_LIMIT=1"));
                     }
                 }
                 std::thread::sleep(Duration::from_millis(1));
@@ -102,33 +95,21 @@ fn timeout_kills_tesseract_and_leaves_no_process_or_files() {
         "page '003.tif' took longer than 0.2 s; raise --page-timeout or check the scan"
     );
     assert!(!err.is_permanent());
-    assert!(
-        elapsed < Duration::from_secs(1),
-        "the kill took {elapsed:?}"
-    );
+    assert!(elapsed < Duration::from_secs(1), "the kill took {elapsed:?}");
 
     // The tesseract process was seen, and is gone (killed and reaped).
     assert!(!seen.is_empty(), "no tesseract child was ever seen");
-    assert!(
-        !environments.is_empty(),
-        "no tesseract environment was read"
-    );
+    assert!(!environments.is_empty(), "no tesseract environment was read");
     assert!(
         environments.iter().all(|&one_thread| one_thread),
         "tesseract ran without OMP_THREAD_LIMIT=1 (4-6x slower)"
     );
     for pid in &seen {
-        assert!(
-            !Path::new(&format!("/proc/{pid}")).exists(),
-            "tesseract {pid} is still there"
-        );
+        assert!(!Path::new(&format!("/proc/{pid}")).exists(), "tesseract {pid} is still there");
     }
     assert!(children().is_empty(), "children left: {:?}", children());
 
     // The page's temporary folder was removed.
-    let left: Vec<_> = std::fs::read_dir(tmp.path())
-        .expect("readable")
-        .flatten()
-        .collect();
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).expect("readable").flatten().collect();
     assert!(left.is_empty(), "left in the temporary folder: {left:?}");
 }

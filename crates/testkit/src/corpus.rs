@@ -98,11 +98,7 @@ pub fn copy_corpus_project(slug: &str, library: &Path, first_n: Option<usize>) -
         };
         let copy = target.join(name);
         fs::copy(page, &copy).unwrap_or_else(|e| {
-            panic!(
-                "cannot copy '{}' to '{}' ({e})",
-                page.display(),
-                copy.display()
-            )
+            panic!("cannot copy '{}' to '{}' ({e})", page.display(), copy.display())
         });
         // The corpus is read-only and `fs::copy` keeps the mode bits.
         fs::set_permissions(&copy, fs::Permissions::from_mode(0o644))
@@ -195,14 +191,9 @@ mod tests {
 
         // A real copy, byte for byte, that the test may overwrite.
         let copy = project.join("pages").join("001.tif");
-        let original = corpus_project("en-mixed-scans")
-            .join("pages")
-            .join("001.tif");
+        let original = corpus_project("en-mixed-scans").join("pages").join("001.tif");
         assert_eq!(fs::read(&copy).unwrap(), fs::read(&original).unwrap());
-        assert!(!fs::symlink_metadata(&copy)
-            .unwrap()
-            .file_type()
-            .is_symlink());
+        assert!(!fs::symlink_metadata(&copy).unwrap().file_type().is_symlink());
         fs::write(&copy, b"overwritten").unwrap();
     }
 
@@ -213,13 +204,7 @@ mod tests {
         let source = corpus_project("tam-old-books").join("pages");
         let expected = fs::read_dir(&source)
             .unwrap()
-            .filter(|e| {
-                !e.as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .ends_with(".gt.txt")
-            })
+            .filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".gt.txt"))
             .count();
         let copied = fs::read_dir(project.join("pages")).unwrap().count();
         assert!(expected > 0);

@@ -191,12 +191,7 @@ impl RedisServer {
             .prefix("kdesk-redis-")
             .tempdir()
             .unwrap_or_else(|e| panic!("cannot create a temporary folder for redis-server ({e})"));
-        let mut server = RedisServer {
-            port: 0,
-            child: None,
-            persistence,
-            dir,
-        };
+        let mut server = RedisServer { port: 0, child: None, persistence, dir };
 
         // The free port may be taken before the server binds it; then the
         // server exits at once and another port is tried.
@@ -330,16 +325,9 @@ impl RedisServer {
 
     fn open_log(&self) -> File {
         let path = self.log_path();
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot open '{}' for redis-server's log ({e})",
-                    path.display()
-                )
-            })
+        OpenOptions::new().create(true).append(true).open(&path).unwrap_or_else(|e| {
+            panic!("cannot open '{}' for redis-server's log ({e})", path.display())
+        })
     }
 }
 
@@ -408,10 +396,7 @@ mod tests {
     use super::*;
 
     fn connect(server: &RedisServer) -> redis::Connection {
-        let con = server
-            .client()
-            .get_connection_with_timeout(Duration::from_secs(2))
-            .unwrap();
+        let con = server.client().get_connection_with_timeout(Duration::from_secs(2)).unwrap();
         con.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
         con
     }
@@ -423,22 +408,14 @@ mod tests {
     #[test]
     fn start_answers_ping_and_stop_ends_it() {
         let mut server = RedisServer::start();
-        assert_eq!(
-            server.url(),
-            format!("redis://127.0.0.1:{}/0", server.port())
-        );
+        assert_eq!(server.url(), format!("redis://127.0.0.1:{}/0", server.port()));
         assert!(server.is_running());
         assert_eq!(ping(&mut connect(&server)).unwrap(), "PONG");
 
         server.stop();
         assert!(!server.is_running());
-        let refused = server
-            .client()
-            .get_connection_with_timeout(Duration::from_secs(1));
-        assert!(
-            refused.is_err(),
-            "a stopped server still accepted a connection"
-        );
+        let refused = server.client().get_connection_with_timeout(Duration::from_secs(1));
+        assert!(refused.is_err(), "a stopped server still accepted a connection");
 
         // A second stop is harmless.
         server.stop();
@@ -452,11 +429,7 @@ mod tests {
         redis::cmd("SET").arg("k").arg("v").exec(&mut con).unwrap();
 
         server.restart();
-        assert_eq!(
-            server.port(),
-            port,
-            "restart moved the server to another port"
-        );
+        assert_eq!(server.port(), port, "restart moved the server to another port");
         let mut con = connect(&server);
         let value: Option<String> = redis::cmd("GET").arg("k").query(&mut con).unwrap();
         assert_eq!(value, None);
@@ -469,11 +442,7 @@ mod tests {
         let mut server = RedisServer::start_with_persistence();
         let port = server.port();
         let mut con = connect(&server);
-        redis::cmd("SET")
-            .arg("k")
-            .arg("kept")
-            .exec(&mut con)
-            .unwrap();
+        redis::cmd("SET").arg("k").arg("kept").exec(&mut con).unwrap();
 
         server.restart();
         assert_eq!(server.port(), port);
@@ -500,10 +469,7 @@ mod tests {
         assert_eq!(ping(&mut con).unwrap(), "PONG");
 
         server.pause();
-        assert!(
-            server.is_running(),
-            "a paused server must still count as running"
-        );
+        assert!(server.is_running(), "a paused server must still count as running");
         let timeout = Duration::from_millis(300);
         con.set_read_timeout(Some(timeout)).unwrap();
         let started = Instant::now();
@@ -539,9 +505,7 @@ mod tests {
         let client = server.client();
         let dir = server.dir.path().to_path_buf();
         drop(server);
-        assert!(client
-            .get_connection_with_timeout(Duration::from_secs(1))
-            .is_err());
+        assert!(client.get_connection_with_timeout(Duration::from_secs(1)).is_err());
         assert!(!dir.exists(), "the server's folder outlived it");
     }
 
@@ -551,15 +515,8 @@ mod tests {
         let b = RedisServer::start();
         assert_ne!(a.port(), b.port());
         let mut con_a = connect(&a);
-        redis::cmd("SET")
-            .arg("who")
-            .arg("a")
-            .exec(&mut con_a)
-            .unwrap();
-        let value: Option<String> = redis::cmd("GET")
-            .arg("who")
-            .query(&mut connect(&b))
-            .unwrap();
+        redis::cmd("SET").arg("who").arg("a").exec(&mut con_a).unwrap();
+        let value: Option<String> = redis::cmd("GET").arg("who").query(&mut connect(&b)).unwrap();
         assert_eq!(value, None);
     }
 
@@ -572,17 +529,11 @@ mod tests {
         server.kill_child();
         server.port = other.port();
         let failure = server.launch(Instant::now() + Duration::from_secs(5));
-        assert!(
-            matches!(failure, Err(LaunchFailure::Exited(_))),
-            "{failure:?}"
-        );
+        assert!(matches!(failure, Err(LaunchFailure::Exited(_))), "{failure:?}");
 
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         server.port = listener.local_addr().unwrap().port();
         let failure = server.launch(Instant::now() + Duration::from_secs(5));
-        assert!(
-            matches!(failure, Err(LaunchFailure::Exited(_))),
-            "{failure:?}"
-        );
+        assert!(matches!(failure, Err(LaunchFailure::Exited(_))), "{failure:?}");
     }
 }
