@@ -111,7 +111,15 @@ impl Library {
                 }
             };
             if has_pages || path.join(METADATA_FILE).is_file() {
-                projects.push(Project::open(slug, path)?);
+                // One project's broken metadata must not hide the library:
+                // it is named in a warning, and opening it says what to fix.
+                match Project::open(slug.clone(), path) {
+                    Ok(project) => projects.push(project),
+                    Err(e) if e.kind() == ErrorKind::InvalidMetadata => {
+                        tracing::warn!(slug = %slug, error = %e, "project skipped");
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         }
 
@@ -247,14 +255,21 @@ mod tests {
         assert_eq!(project.metadata.title, "empty");
     }
 
+    /// Regression: one project's broken `project.toml` made the whole
+    /// listing fail, hiding every other project.
     #[test]
-    fn broken_metadata_fails_the_listing_naming_the_file() {
+    fn broken_metadata_skips_that_project_only() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir(dir.path().join("book")).unwrap();
         fs::write(dir.path().join("book/project.toml"), "title = [\n").unwrap();
+        fs::create_dir(dir.path().join("other")).unwrap();
+        fs::write(dir.path().join("other/project.toml"), "title = \"Other\"\n").unwrap();
         let library = Library::open(dir.path()).unwrap();
 
-        let err = library.projects().unwrap_err();
+        let listed: Vec<String> =
+            library.projects().unwrap().iter().map(|p| p.slug.to_string()).collect();
+        assert_eq!(listed, vec!["other".to_string()]);
+        let err = library.project(&Slug::parse("book").unwrap()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidMetadata);
         assert!(err.to_string().contains("book/project.toml"), "{err}");
     }
