@@ -578,8 +578,14 @@ impl Run {
         if self.redis_down_since.is_none() {
             warn!(task_id = %self.batch.record.task_id, error = %error, "redis unreachable: progress is tracked on this computer only; retrying in the background");
             self.redis_down_since = Some(Instant::now());
-            self.next_reconnect = Instant::now() + Duration::from_secs(1);
-            self.reconnect_delay = Duration::from_secs(1);
+            // A server that answers but refuses (out of memory, say) would
+            // answer a ping at once: wait longer before going back to it.
+            self.reconnect_delay = if error.kind() == crate::ErrorKind::RedisCommand {
+                MAX_RECONNECT_DELAY
+            } else {
+                Duration::from_secs(1)
+            };
+            self.next_reconnect = Instant::now() + self.reconnect_delay;
         }
         if let Transport::Redis { stop, workers, .. } = &mut self.transport {
             stop.now.cancel();
