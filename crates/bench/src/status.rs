@@ -7,8 +7,9 @@
 //! pipelined commands. [`scan_lookup`] is the original's look-up: `SCAN`
 //! with `MATCH ocr_task:*` at the server's default `COUNT`, a `GET` of each
 //! key found, and a compare of its `task_id`, stopping at the first match.
-//! Rule: both look-ups are asked for the same random tasks, and every
-//! answer is checked, so a fast wrong answer cannot pass for a fast one.
+//! Rule: both look-ups are asked for random tasks from one seeded sequence,
+//! and every answer is checked, so a fast wrong answer cannot pass for a
+//! fast one.
 
 use std::time::Instant;
 
