@@ -378,13 +378,7 @@ impl Desk {
         if !local.state.is_finished() {
             return status;
         }
-        let record = TaskRecord {
-            task_id: local.task_id.clone(),
-            engine: local.engine.clone(),
-            language: local.language.clone(),
-            started_at: local.started_at.clone(),
-            project_slug: local.project_slug.clone(),
-        };
+        let record = local.record();
         match self.tracker.finish(&record, &local).await {
             Ok(()) => {
                 info!(task_id = %local.task_id, "published the end of a batch that ended while redis was unreachable")
@@ -431,13 +425,7 @@ impl Desk {
                 None => return Ok(status),
             },
         };
-        let record = TaskRecord {
-            task_id: snapshot.task_id.clone(),
-            engine: snapshot.engine.clone(),
-            language: snapshot.language.clone(),
-            started_at: snapshot.started_at.clone(),
-            project_slug: snapshot.project_slug.clone(),
-        };
+        let record = snapshot.record();
         info!(task_id = %record.task_id, slug = %slug, "cancelling a batch whose owner is gone");
         self.close_as_cancelled(&record, snapshot).await
     }

@@ -85,23 +85,7 @@ impl LocalRecord {
 
     /// Stores the batch's current state (insert or replace).
     pub fn save(&self, record: &TaskRecord, snapshot: &TaskSnapshot) -> Result<()> {
-        let snapshot_json = serde_json::to_string(snapshot).unwrap_or_default();
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO batches (task_id, project_slug, state, started_at, record_json, snapshot_json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (task_id) DO UPDATE SET state = ?3, snapshot_json = ?6",
-                params![
-                    snapshot.task_id,
-                    snapshot.project_slug,
-                    snapshot.state.as_str(),
-                    snapshot.started_at,
-                    record.to_json(),
-                    snapshot_json
-                ],
-            )
-            .map(|_| ())
-        })
+        self.with(|c| upsert(c, record, snapshot))
     }
 
     /// Claims a project for a batch on this computer, atomically among the
@@ -112,7 +96,6 @@ impl LocalRecord {
         record: &TaskRecord,
         snapshot: &TaskSnapshot,
     ) -> Result<Option<TaskSnapshot>> {
-        let snapshot_json = serde_json::to_string(snapshot).unwrap_or_default();
         let mut connection =
             self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let transaction =
@@ -135,19 +118,7 @@ impl LocalRecord {
         if live.is_some() {
             return Ok(live);
         }
-        transaction.execute(
-            "INSERT INTO batches (task_id, project_slug, state, started_at, record_json, snapshot_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (task_id) DO UPDATE SET state = ?3, snapshot_json = ?6",
-            params![
-                record.task_id,
-                record.project_slug,
-                snapshot.state.as_str(),
-                record.started_at,
-                record.to_json(),
-                snapshot_json
-            ],
-        )?;
+        upsert(&transaction, record, snapshot)?;
         transaction.commit()?;
         Ok(None)
     }
@@ -282,4 +253,28 @@ impl LocalRecord {
             .map(|flag| flag.unwrap_or(0) != 0)
         })
     }
+}
+
+/// Inserts a batch, or replaces its state and snapshot.
+fn upsert(
+    connection: &Connection,
+    record: &TaskRecord,
+    snapshot: &TaskSnapshot,
+) -> rusqlite::Result<()> {
+    let snapshot_json = serde_json::to_string(snapshot).unwrap_or_default();
+    connection
+        .execute(
+            "INSERT INTO batches (task_id, project_slug, state, started_at, record_json, snapshot_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (task_id) DO UPDATE SET state = ?3, snapshot_json = ?6",
+            params![
+                record.task_id,
+                record.project_slug,
+                snapshot.state.as_str(),
+                record.started_at,
+                record.to_json(),
+                snapshot_json
+            ],
+        )
+        .map(|_| ())
 }

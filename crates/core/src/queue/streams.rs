@@ -369,54 +369,38 @@ pub async fn renew(redis: &Redis, consumer: &str, taken: &TakenJob) -> Result<()
 /// Sends a result and retires its job in one transaction.
 pub async fn complete(redis: &Redis, taken: &TakenJob, result: &PageResult) -> Result<()> {
     let task_id = &taken.job.header.task_id;
-    let stream = keys::jobs(task_id);
     let body = serde_json::to_string(result).unwrap_or_default();
     let mut pipe = redis::pipe();
-    pipe.atomic()
-        .cmd("XADD")
-        .arg(keys::results(task_id))
-        .arg("*")
-        .arg(RESULT)
-        .arg(body)
-        .ignore()
-        .cmd("XACK")
-        .arg(&stream)
-        .arg(keys::WORKER_GROUP)
-        .arg(&taken.entry_id)
-        .ignore()
-        .cmd("XDEL")
-        .arg(&stream)
-        .arg(&taken.entry_id)
-        .ignore();
+    pipe.atomic().cmd("XADD").arg(keys::results(task_id)).arg("*").arg(RESULT).arg(body).ignore();
+    retire(&mut pipe, taken);
     let mut connection = redis.connection();
     redis.call(pipe.query_async::<()>(&mut connection)).await
 }
 
 /// Gives a job back to the queue at once (a worker stopping mid-page).
 pub async fn hand_back(redis: &Redis, taken: &TakenJob) -> Result<()> {
-    let stream = keys::jobs(&taken.job.header.task_id);
     let header = serde_json::to_string(&taken.job.header).unwrap_or_default();
     let mut pipe = redis::pipe();
     pipe.atomic()
         .cmd("XADD")
-        .arg(&stream)
+        .arg(keys::jobs(&taken.job.header.task_id))
         .arg("*")
         .arg(HEADER)
         .arg(header)
         .arg(IMAGE)
         .arg(taken.job.image.as_slice())
-        .ignore()
-        .cmd("XACK")
-        .arg(&stream)
-        .arg(keys::WORKER_GROUP)
-        .arg(&taken.entry_id)
-        .ignore()
-        .cmd("XDEL")
-        .arg(&stream)
-        .arg(&taken.entry_id)
         .ignore();
+    retire(&mut pipe, taken);
     let mut connection = redis.connection();
     redis.call(pipe.query_async::<()>(&mut connection)).await
+}
+
+/// Adds to `pipe` the end of a taken job: acknowledged, and deleted with
+/// its image.
+fn retire(pipe: &mut redis::Pipeline, taken: &TakenJob) {
+    let stream = keys::jobs(&taken.job.header.task_id);
+    pipe.cmd("XACK").arg(&stream).arg(keys::WORKER_GROUP).arg(&taken.entry_id).ignore();
+    pipe.cmd("XDEL").arg(&stream).arg(&taken.entry_id).ignore();
 }
 
 /// Reads a job entry; junk (no header, unreadable header) is acknowledged

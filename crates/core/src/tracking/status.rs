@@ -158,6 +158,17 @@ pub struct TaskSnapshot {
 const MAX_LISTED_FAILURES: usize = 200;
 
 impl TaskSnapshot {
+    /// The `ocr_task` record this batch was started with.
+    pub fn record(&self) -> super::TaskRecord {
+        super::TaskRecord {
+            task_id: self.task_id.clone(),
+            engine: self.engine.clone(),
+            language: self.language.clone(),
+            started_at: self.started_at.clone(),
+            project_slug: self.project_slug.clone(),
+        }
+    }
+
     /// The fields of the task hash.
     pub fn to_fields(&self) -> Vec<(&'static str, String)> {
         let listed = &self.failed_pages[..self.failed_pages.len().min(MAX_LISTED_FAILURES)];
