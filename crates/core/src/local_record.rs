@@ -45,32 +45,19 @@ impl LocalRecord {
             Error::with_source(ErrorKind::LocalRecord, message, error)
         })?;
         let path = folder.join("batches.sqlite3");
-        let connection = Connection::open(&path)?;
-        connection.busy_timeout(Duration::from_secs(10))?;
-        connection.pragma_update(None, "journal_mode", "WAL")?;
-        connection.pragma_update(None, "synchronous", "NORMAL")?;
-        connection.execute_batch(
-            "CREATE TABLE IF NOT EXISTS batches (
-                task_id TEXT PRIMARY KEY,
-                project_slug TEXT NOT NULL,
-                state TEXT NOT NULL,
-                started_at TEXT NOT NULL,
-                record_json TEXT NOT NULL,
-                snapshot_json TEXT NOT NULL,
-                cancel_requested INTEGER NOT NULL DEFAULT 0
-             );
-             CREATE INDEX IF NOT EXISTS batches_by_project ON batches (project_slug, state);
-             CREATE TABLE IF NOT EXISTS pages (
-                task_id TEXT NOT NULL,
-                page_id TEXT NOT NULL,
-                state TEXT NOT NULL,
-                reason TEXT,
-                attempts INTEGER NOT NULL,
-                seconds REAL,
-                confidence REAL,
-                PRIMARY KEY (task_id, page_id)
-             );",
-        )?;
+        // Processes opening a new record at the same moment can find it
+        // locked while one of them switches it to WAL: try again briefly.
+        let mut attempt = 0;
+        let connection = loop {
+            match open_connection(&path) {
+                Ok(connection) => break connection,
+                Err(error) if attempt < 50 && is_locked(&error) => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(error) => return Err(error.into()),
+            }
+        };
         Ok(LocalRecord { path, connection: Mutex::new(connection) })
     }
 
@@ -277,4 +264,42 @@ fn upsert(
             ],
         )
         .map(|_| ())
+}
+
+/// Opens the record and makes sure its tables exist.
+fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
+    let connection = Connection::open(path)?;
+    connection.busy_timeout(Duration::from_secs(10))?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    connection.execute_batch(
+        "CREATE TABLE IF NOT EXISTS batches (
+                task_id TEXT PRIMARY KEY,
+                project_slug TEXT NOT NULL,
+                state TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                record_json TEXT NOT NULL,
+                snapshot_json TEXT NOT NULL,
+                cancel_requested INTEGER NOT NULL DEFAULT 0
+             );
+             CREATE INDEX IF NOT EXISTS batches_by_project ON batches (project_slug, state);
+             CREATE TABLE IF NOT EXISTS pages (
+                task_id TEXT NOT NULL,
+                page_id TEXT NOT NULL,
+                state TEXT NOT NULL,
+                reason TEXT,
+                attempts INTEGER NOT NULL,
+                seconds REAL,
+                confidence REAL,
+                PRIMARY KEY (task_id, page_id)
+             );",
+    )?;
+    Ok(connection)
+}
+
+fn is_locked(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
