@@ -103,20 +103,10 @@ pub async fn queued_pages(redis: &Redis, task_id: &str) -> Result<HashSet<String
 pub async fn release_dead_local_workers(redis: &Redis, task_id: &str) -> Result<u64> {
     let mut connection = redis.connection();
     let stream = keys::jobs(task_id);
-    let pending = async {
-        redis::cmd("XPENDING")
-            .arg(&stream)
-            .arg(keys::WORKER_GROUP)
-            .arg("-")
-            .arg("+")
-            .arg(10_000)
-            .query_async::<Vec<(String, String, u64, u64)>>(&mut connection)
-            .await
-    };
-    let rows = redis.call(pending).await?;
-    let dead: Vec<String> = rows
+    let dead: Vec<String> = taken_jobs(redis, &stream)
+        .await?
         .into_iter()
-        .filter(|(_, consumer, _, _)| {
+        .filter(|(_, consumer)| {
             let owner = consumer.split('/').next().unwrap_or_default();
             crate::owner::Owner::parse(owner).is_some()
                 && !crate::owner::Owner::is_alive_reading(owner)
@@ -152,6 +142,23 @@ pub async fn release_dead_local_workers(redis: &Redis, task_id: &str) -> Result<
     Ok(released)
 }
 
+/// The jobs of a stream that workers hold now: entry id and consumer.
+async fn taken_jobs(redis: &Redis, stream: &str) -> Result<Vec<(String, String)>> {
+    let mut connection = redis.connection();
+    let pending = async {
+        redis::cmd("XPENDING")
+            .arg(stream)
+            .arg(keys::WORKER_GROUP)
+            .arg("-")
+            .arg("+")
+            .arg(10_000)
+            .query_async::<Vec<(String, String, u64, u64)>>(&mut connection)
+            .await
+    };
+    let rows = redis.call(pending).await?;
+    Ok(rows.into_iter().map(|(id, consumer, _, _)| (id, consumer)).collect())
+}
+
 /// Removes the jobs no worker has taken yet (a cancelled batch); pages being
 /// recognised stay, to finish or be handed back.
 pub async fn drop_untaken(redis: &Redis, task_id: &str) -> Result<u64> {
@@ -162,18 +169,8 @@ pub async fn drop_untaken(redis: &Redis, task_id: &str) -> Result<u64> {
     };
     let all: Vec<String> =
         parse_entries(redis.call(range).await?).into_iter().map(|e| e.0).collect();
-    let pending = async {
-        redis::cmd("XPENDING")
-            .arg(&stream)
-            .arg(keys::WORKER_GROUP)
-            .arg("-")
-            .arg("+")
-            .arg(10_000)
-            .query_async::<Vec<(String, String, u64, u64)>>(&mut connection)
-            .await
-    };
-    let taken: HashSet<String> = match redis.call(pending).await {
-        Ok(rows) => rows.into_iter().map(|row| row.0).collect(),
+    let taken: HashSet<String> = match taken_jobs(redis, &stream).await {
+        Ok(rows) => rows.into_iter().map(|(id, _)| id).collect(),
         Err(_) => HashSet::new(),
     };
     let untaken: Vec<&String> = all.iter().filter(|id| !taken.contains(*id)).collect();
